@@ -1,0 +1,163 @@
+// Newsroom API: publish, correct, retract, read. A write is acknowledged only
+// once the log holds it; only then does it go to the bus.
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import type { Bus } from '../bus/bus.ts';
+import { formatCursor } from '../domain/cursor.ts';
+import {
+  contentHash,
+  ID_PATTERN,
+  itemInputSchema,
+  retractBodySchema,
+  toItemContent,
+  topicSchema,
+  updateBodySchema,
+} from '../domain/item.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { type Store, StoreUnavailableError, type WriteResult } from '../store/store.ts';
+import { type AuthEnv, rateLimit, requireToken } from './auth.ts';
+import { type FieldError, fieldErrors, invalid, problem } from './errors.ts';
+
+export interface ItemsApiOptions {
+  store: Store;
+  bus: Bus;
+  metrics: Metrics;
+  tokens: readonly string[];
+  maxBodyBytes: number;
+  publishPerMinute: number;
+  listLimit: number;
+}
+
+type Action = 'publish' | 'update' | 'retract';
+
+export function itemsApi(options: ItemsApiOptions): Hono<AuthEnv> {
+  const { store, bus, metrics } = options;
+  const api = new Hono<AuthEnv>();
+  const write = [
+    requireToken(options.tokens),
+    rateLimit(options.publishPerMinute),
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: (c) => problem(c, 413, 'payload-too-large', `request body must be at most ${options.maxBodyBytes} bytes`),
+    }),
+  ] as const;
+
+  /** Runs a store write, hands a new event to the bus, maps the outcome to HTTP. */
+  async function commit(c: Context, action: Action, run: () => Promise<WriteResult>, created = 200): Promise<Response> {
+    const timer = metrics.publishLatency.startTimer({ action });
+    let result: WriteResult;
+    try {
+      result = await run();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) {
+        metrics.publishes.inc({ action, outcome: 'unavailable' });
+        c.header('Retry-After', '2');
+        return problem(c, 503, 'store-unavailable', 'the log cannot be written right now: nothing was saved, retry');
+      }
+      throw error;
+    }
+    metrics.publishes.inc({ action, outcome: result.outcome });
+    switch (result.outcome) {
+      case 'appended': {
+        timer();
+        bus.published(result.event, result.epoch);
+        const cursor = formatCursor(result.epoch, result.event.seq);
+        if (action === 'retract') return c.json({ cursor, item: result.event.item }, 200);
+        if (created === 201) c.header('Location', `/api/v1/items/${encodeURIComponent(result.event.item.id)}`);
+        return c.json({ item: result.event.item, cursor }, created as 200);
+      }
+      case 'unchanged':
+        return c.json({ item: result.item, cursor: formatCursor(result.epoch, result.seq), unchanged: true }, 200);
+      case 'conflict':
+        return problem(c, 409, 'conflict', 'an item with this id exists with other content: use PUT to correct it', {
+          item: result.item,
+        });
+      case 'not-found':
+        return problem(c, 404, 'not-found', 'no item with this id');
+      case 'gone':
+        return problem(c, 410, 'gone', 'this item was retracted and cannot change', { item: result.item });
+    }
+  }
+
+  api.post('/items', ...write, async (c) => {
+    const body = await readJson(c);
+    if (body instanceof Response) return body;
+    const parsed = itemInputSchema.safeParse(body);
+    if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
+    const content = toItemContent(parsed.data);
+    return commit(c, 'publish', () => store.publish(content, contentHash(content)), 201);
+  });
+
+  api.put('/items/:id', ...write, async (c) => {
+    const id = c.req.param('id');
+    if (!ID_PATTERN.test(id)) return problem(c, 404, 'not-found', 'no item with this id');
+    const body = await readJson(c);
+    if (body instanceof Response) return body;
+    if (!isObject(body)) return invalid(c, [{ path: '(body)', message: 'must be a JSON object' }]);
+    const { changeNote, ...rest } = body;
+    const fields: FieldError[] = [];
+    const note = updateBodySchema.safeParse({ changeNote });
+    if (!note.success) fields.push(...fieldErrors(note.error));
+    if (rest.id !== undefined && rest.id !== id) fields.push({ path: 'id', message: 'must match the id in the path' });
+    const parsed = itemInputSchema.safeParse({ ...rest, id });
+    if (!parsed.success) fields.push(...fieldErrors(parsed.error));
+    if (fields.length || !parsed.success || !note.success) return invalid(c, fields);
+    const content = toItemContent(parsed.data);
+    return commit(c, 'update', () => store.update(content, contentHash(content), note.data.changeNote || undefined));
+  });
+
+  api.delete('/items/:id', ...write, async (c) => {
+    const id = c.req.param('id');
+    if (!ID_PATTERN.test(id)) return problem(c, 404, 'not-found', 'no item with this id');
+    let body: unknown = {};
+    if (c.req.header('content-length') !== '0' && (c.req.header('content-type') ?? '').includes('json')) {
+      const read = await readJson(c);
+      if (read instanceof Response) return read;
+      body = read;
+    }
+    const reason = c.req.query('reason') ?? (isObject(body) ? body.reason : undefined);
+    const parsed = retractBodySchema.safeParse({ reason });
+    if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
+    return commit(c, 'retract', () => store.retract(id, parsed.data.reason));
+  });
+
+  api.get('/items/:id', async (c) => {
+    const id = c.req.param('id');
+    const item = ID_PATTERN.test(id) ? await store.getItem(id) : null;
+    if (!item) return problem(c, 404, 'not-found', 'no item with this id');
+    if (item.status === 'retracted') return problem(c, 410, 'gone', 'this item was retracted', { item });
+    return c.json({ item });
+  });
+
+  const listQuery = z.object({
+    topic: z.union([z.literal('all'), topicSchema]).optional(),
+    limit: z.coerce.number().int().min(1).max(options.listLimit).default(20),
+  });
+
+  api.get('/items', async (c) => {
+    const parsed = listQuery.safeParse({ topic: c.req.query('topic') || undefined, limit: c.req.query('limit') || undefined });
+    if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
+    const { topic, limit } = parsed.data;
+    const snapshot = await store.snapshot(topic === 'all' ? undefined : topic, limit);
+    return c.json({ items: snapshot.items, cursor: formatCursor(snapshot.epoch, snapshot.headSeq) });
+  });
+
+  return api;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function readJson(c: Context): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    return problem(c, 415, 'unsupported-media-type', 'send the body as JSON with "Content-Type: application/json"');
+  }
+  try {
+    return await c.req.json();
+  } catch {
+    return problem(c, 400, 'invalid-json', 'the body is not valid JSON');
+  }
+}

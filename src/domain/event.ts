@@ -1,0 +1,19 @@
+// Events are the only way state changes; the log orders them by seq.
+import type { Item, RetractedItem } from './item.ts';
+
+export type EventType = 'published' | 'updated' | 'retracted';
+
+export interface NewsEvent {
+  /** Position in the log: strictly increasing, assigned atomically with the write. */
+  seq: number;
+  type: EventType;
+  /** ISO time the log accepted the event. */
+  at: string;
+  /** The whole item for published/updated; the removal notice for retracted. */
+  item: Item | RetractedItem;
+}
+
+/** Topics an event belongs to, for routing. */
+export function eventTopics(event: NewsEvent): readonly string[] {
+  return event.item.topics;
+}

@@ -1,0 +1,82 @@
+// Prometheus metrics of one process. Counters are bumped per event or per
+// connection, never per delivery, so metrics stay off the hot path.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'newswire_process_' });
+  const metrics = {
+    registry,
+    connections: new Gauge({ name: 'newswire_ws_connections', help: 'Open WebSocket connections', registers: [registry] }),
+    subscriptions: new Gauge({
+      name: 'newswire_ws_subscriptions',
+      help: 'Topic subscriptions held by open connections ("all" counts once)',
+      registers: [registry],
+    }),
+    events: new Counter({
+      name: 'newswire_events_total',
+      help: 'Events fanned out by this process',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'newswire_deliveries_total',
+      help: 'Event frames offered to connections',
+      registers: [registry],
+    }),
+    slowConsumerCloses: new Counter({
+      name: 'newswire_slow_consumer_closes_total',
+      help: 'Connections closed because their send buffer went over the bound',
+      registers: [registry],
+    }),
+    replayedEvents: new Counter({
+      name: 'newswire_replayed_events_total',
+      help: 'Events sent to resuming clients from the log',
+      registers: [registry],
+    }),
+    resets: new Counter({
+      name: 'newswire_resets_total',
+      help: 'Reset frames sent (stale cursor, other epoch, log replaced)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    publishes: new Counter({
+      name: 'newswire_api_writes_total',
+      help: 'Newsroom API writes by outcome',
+      labelNames: ['action', 'outcome'] as const,
+      registers: [registry],
+    }),
+    publishLatency: new Histogram({
+      name: 'newswire_publish_duration_seconds',
+      help: 'Time from receiving a write to the log holding it',
+      labelNames: ['action'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    backfilledEvents: new Counter({
+      name: 'newswire_bus_backfilled_events_total',
+      help: 'Events the bus read from the log to fill a gap',
+      registers: [registry],
+    }),
+    gaps: new Counter({
+      name: 'newswire_bus_gaps_total',
+      help: 'Gaps detected between the bus and the log',
+      registers: [registry],
+    }),
+    busLag: new Histogram({
+      name: 'newswire_bus_lag_seconds',
+      help: 'Time from the log accepting an event to this process fanning it out',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    feedRenders: new Counter({
+      name: 'newswire_feed_renders_total',
+      help: 'Feed renders (cache misses)',
+      labelNames: ['format'] as const,
+      registers: [registry],
+    }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,317 @@
+// WebSocket endpoint: upgrade checks, welcome, resume by cursor, reset,
+// subscribe/unsubscribe, heartbeats, shutdown.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { formatCursor, parseCursor } from '../domain/cursor.ts';
+import { eventFrameText, type Hub } from '../hub/hub.ts';
+import { prepareMessage } from '../hub/message.ts';
+import type { Logger } from '../ops/logger.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { latestFor } from '../store/latest.ts';
+import type { Store } from '../store/store.ts';
+import { isOriginAllowed } from './origin.ts';
+import { CLOSE, clientFrameSchema, parseTopicsParam } from './protocol.ts';
+import { Session } from './session.ts';
+
+const REPLAY_PAGE = 1_000;
+
+export interface GatewayOptions {
+  hub: Hub;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  allowedOrigins: string[] | '*';
+  limits: {
+    maxPayload: number;
+    maxTopics: number;
+    sendBuffer: number;
+    heartbeatMs: number;
+    maxConnections: number;
+    messagesPer10s: number;
+    snapshotItems: number;
+  };
+}
+
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<Session>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: options.limits.maxPayload,
+    });
+    this.heartbeat = setInterval(() => this.beat(), options.limits.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  /** Hooked to the HTTP server's `upgrade` event. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found', 'WebSocket endpoint is /ws');
+    if (this.closing) return refuse(socket, 503, 'Service Unavailable', 'server is shutting down');
+    if (!isOriginAllowed(request.headers.origin, request.headers.host, this.options.allowedOrigins)) {
+      return refuse(socket, 403, 'Forbidden', 'Origin not allowed');
+    }
+    if (this.sessions.size >= this.options.limits.maxConnections) {
+      return refuse(socket, 503, 'Service Unavailable', 'connection limit reached, retry later');
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, url));
+  }
+
+  private accept(ws: WebSocket, url: URL): void {
+    const { limits, metrics, hub } = this.options;
+    const parsed = parseTopicsParam(url.searchParams.get('topics'), limits.maxTopics);
+    const cursorParam = url.searchParams.get('cursor');
+    const cursor = cursorParam ? parseCursor(cursorParam) : null;
+    const session = new Session(
+      ws,
+      'topics' in parsed ? parsed.topics : null,
+      { sendBuffer: limits.sendBuffer, messagesPer10s: limits.messagesPer10s },
+      { onSlowConsumer: (s) => this.dropSlowConsumer(s) },
+    );
+    ws.on('error', () => ws.terminate());
+    if ('error' in parsed || (cursorParam && !cursor)) {
+      session.pending = null;
+      session.sendError('bad-request', 'error' in parsed ? parsed.error : 'cursor: not a cursor issued by this server');
+      session.close(CLOSE.badRequest, 'bad request');
+      return;
+    }
+    this.sessions.add(session);
+    hub.add(session);
+    metrics.connections.set(this.sessions.size);
+    ws.on('pong', () => {
+      session.alive = true;
+    });
+    ws.on('message', (data, isBinary) => this.onFrame(session, data as Buffer, isBinary));
+    ws.on('close', () => {
+      this.sessions.delete(session);
+      hub.remove(session);
+      metrics.connections.set(this.sessions.size);
+    });
+    this.start(session, cursor).catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'could not start a WebSocket session');
+      session.sendError('unavailable', 'the log cannot be read right now; reconnect with your cursor');
+      session.close(CLOSE.tryAgainLater, 'log unavailable');
+    });
+  }
+
+  /** Welcome, then replay or reset, then live: buffered live events fill in behind. */
+  private async start(session: Session, cursor: { epoch: string; seq: number } | null): Promise<void> {
+    const { hub, store, metrics } = this.options;
+    const topics = session.topics ? [...session.topics] : ['all'];
+    const welcome = (at: string, resumed: boolean) =>
+      session.sendJson({
+        type: 'welcome',
+        cursor: at,
+        resumed,
+        topics,
+        heartbeatMs: this.options.limits.heartbeatMs,
+        limits: { maxTopics: this.options.limits.maxTopics, maxPayload: this.options.limits.maxPayload },
+      });
+
+    if (!cursor) {
+      session.lastSeq = hub.lastSeq;
+      welcome(formatCursor(hub.epoch, hub.lastSeq), false);
+      session.goLive();
+      return;
+    }
+
+    // Fast path: this process holds every event after the cursor in memory.
+    if (cursor.epoch === hub.epoch && cursor.seq <= hub.lastSeq && hub.recent.covers(cursor.seq)) {
+      welcome(formatCursor(cursor.epoch, cursor.seq), true);
+      session.lastSeq = cursor.seq;
+      let replayed = 0;
+      for (const entry of hub.recent.since(cursor.seq)) {
+        if (session.wants(entry.topics)) {
+          session.write(entry.message);
+          replayed++;
+        } else session.lastSeq = entry.message.seq;
+      }
+      metrics.replayedEvents.inc(replayed);
+      session.goLive();
+      return;
+    }
+
+    const head = await store.head();
+    const reason =
+      cursor.epoch !== head.epoch
+        ? 'epoch-changed'
+        : cursor.seq < head.floor
+          ? 'cursor-expired'
+          : cursor.seq > head.seq
+            ? 'cursor-unknown'
+            : null;
+    if (reason) {
+      await this.sendReset(session, reason, welcome);
+      session.goLive();
+      return;
+    }
+
+    welcome(formatCursor(cursor.epoch, cursor.seq), true);
+    session.lastSeq = cursor.seq;
+    let replayed = 0;
+    for (;;) {
+      if (!session.open) return;
+      if (hub.epoch === head.epoch && hub.recent.covers(session.lastSeq)) {
+        for (const entry of hub.recent.since(session.lastSeq)) {
+          if (session.wants(entry.topics)) {
+            session.write(entry.message);
+            replayed++;
+          } else session.lastSeq = entry.message.seq;
+        }
+        break;
+      }
+      const events = await store.readAfter(session.lastSeq, REPLAY_PAGE);
+      for (const event of events) {
+        if (session.wants(event.item.topics)) {
+          session.write(prepareMessage(event.seq, eventFrameText(event, head.epoch)));
+          replayed++;
+        } else session.lastSeq = event.seq;
+      }
+      if (events.length < REPLAY_PAGE) break;
+    }
+    metrics.replayedEvents.inc(replayed);
+    session.goLive();
+  }
+
+  private async sendReset(
+    session: Session,
+    reason: string,
+    welcome?: (at: string, resumed: boolean) => void,
+  ): Promise<void> {
+    const snapshot = await latestFor(this.options.store, session.topics, this.options.limits.snapshotItems);
+    const cursor = formatCursor(snapshot.epoch, snapshot.headSeq);
+    welcome?.(cursor, false);
+    session.lastSeq = Math.max(snapshot.epoch === this.options.hub.epoch ? session.lastSeq : 0, snapshot.headSeq);
+    session.sendJson({ type: 'reset', reason, cursor, items: snapshot.items });
+    this.options.metrics.resets.inc({ reason });
+  }
+
+  /** The log was replaced: every open session gets a fresh snapshot. */
+  async resetAll(reason: string): Promise<void> {
+    await Promise.all(
+      [...this.sessions].map(async (session) => {
+        if (!session.open) return;
+        try {
+          session.lastSeq = 0;
+          await this.sendReset(session, reason);
+        } catch (error) {
+          this.options.logger.warn({ err: error }, 'could not send reset; closing so the client reconnects');
+          session.close(CLOSE.tryAgainLater, 'reset failed');
+        }
+      }),
+    );
+  }
+
+  private onFrame(session: Session, data: Buffer, isBinary: boolean): void {
+    if (!session.allowFrame(Date.now())) {
+      session.sendError('rate-limited', `at most ${this.options.limits.messagesPer10s} frames per 10 seconds`);
+      session.close(CLOSE.rateLimited, 'rate limited');
+      return;
+    }
+    if (isBinary) {
+      session.sendError('bad-frame', 'frames must be JSON text');
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(data.toString('utf8'));
+    } catch {
+      session.sendError('bad-frame', 'frame is not valid JSON');
+      return;
+    }
+    const parsed = clientFrameSchema.safeParse(json);
+    if (!parsed.success) {
+      session.sendError(
+        'bad-frame',
+        'frame does not match {"type":"subscribe"|"unsubscribe","topics":[...]} or {"type":"ping"}',
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
+      return;
+    }
+    const frame = parsed.data;
+    if (frame.type === 'ping') {
+      session.sendJson({ type: 'pong', cursor: formatCursor(this.options.hub.epoch, session.lastSeq) });
+      return;
+    }
+    const { hub, limits, metrics } = this.options;
+    const wantsAll = frame.topics.includes('all');
+    if (frame.type === 'subscribe') {
+      if (session.topics !== null) {
+        const next = wantsAll ? null : new Set([...session.topics, ...frame.topics]);
+        if (next && next.size > limits.maxTopics) {
+          session.sendError('too-many-topics', `at most ${limits.maxTopics} topics per connection`);
+          return;
+        }
+        hub.reindex(session, () => {
+          session.topics = next;
+        });
+      }
+    } else {
+      if (session.topics === null || wantsAll) {
+        session.sendError('bad-frame', 'this connection follows every topic: reconnect with ?topics= to narrow it');
+        return;
+      }
+      const next = new Set(session.topics);
+      for (const topic of frame.topics) next.delete(topic);
+      if (next.size === 0) {
+        session.sendError('bad-frame', 'cannot leave a connection with no topic: close it instead');
+        return;
+      }
+      hub.reindex(session, () => {
+        session.topics = next;
+      });
+    }
+    metrics.subscriptions.set(hub.subscriptions);
+    session.sendJson({ type: 'subscribed', topics: session.topics ? [...session.topics] : ['all'] });
+  }
+
+  private dropSlowConsumer(session: Session): void {
+    if (!this.sessions.has(session)) return;
+    this.sessions.delete(session);
+    this.options.hub.remove(session);
+    this.options.metrics.slowConsumerCloses.inc();
+    this.options.metrics.connections.set(this.sessions.size);
+    session.close(CLOSE.slowConsumer, 'slow consumer: reconnect with your cursor');
+  }
+
+  private beat(): void {
+    this.options.metrics.subscriptions.set(this.options.hub.subscriptions);
+    for (const session of this.sessions) {
+      if (!session.alive) {
+        session.ws.terminate();
+        continue;
+      }
+      session.alive = false;
+      session.ws.ping();
+    }
+  }
+
+  /** Stops accepting and closes every connection with 1001 so clients go elsewhere. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    for (const session of this.sessions) session.close(CLOSE.goingAway, 'server shutting down');
+    const deadline = Date.now() + Math.min(graceMs, 3_000);
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    for (const session of this.sessions) session.ws.terminate();
+    this.wss.close();
+  }
+}
+
+function refuse(socket: Duplex, status: number, statusText: string, message: string): void {
+  const body = JSON.stringify({ error: { code: statusText.toLowerCase().replace(/ /g, '-'), message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

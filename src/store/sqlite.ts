@@ -1,0 +1,308 @@
+// Embedded store: one SQLite file in WAL mode. Each write is one transaction
+// that decides, appends the event and changes item state, so the log and the
+// state never disagree and seq order is commit order.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { newEpoch } from '../domain/cursor.ts';
+import type { EventType, NewsEvent } from '../domain/event.ts';
+import type { Item, ItemContent, RetractedItem } from '../domain/item.ts';
+import type { LogHead, Retention, Snapshot, Store, StoredItem, WriteResult } from './store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_at ON events (at_ms);
+CREATE TABLE IF NOT EXISTS items (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  change_note TEXT,
+  first_seq INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  expires_ms INTEGER,
+  data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS item_topics (
+  topic TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  item_id TEXT NOT NULL,
+  PRIMARY KEY (topic, first_seq, item_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS item_topics_item ON item_topics (item_id);
+CREATE TABLE IF NOT EXISTS topics (topic TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_at TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+interface ItemRow {
+  id: string;
+  status: 'published' | 'retracted';
+  hash: string;
+  change_note: string | null;
+  first_seq: number;
+  data: string;
+}
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  retention: Retention;
+  /** Passed to SQLite; FULL survives power loss, NORMAL survives process crashes. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly retention: Retention;
+  private readonly epoch: string;
+  private readonly stmt;
+  private readonly appendTx;
+
+  constructor(options: SqliteStoreOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.file = join(options.dataDir, 'newswire.db');
+    this.retention = options.retention;
+    this.db = new Database(this.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+
+    const existing = this.db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
+    if (existing) {
+      this.epoch = existing.value;
+    } else {
+      this.epoch = newEpoch();
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(this.epoch);
+    }
+
+    this.stmt = {
+      getItem: this.db.prepare<[string], ItemRow>('SELECT id, status, hash, change_note, first_seq, data FROM items WHERE id = ?'),
+      appendEvent: this.db.prepare<[number, string]>('INSERT INTO events (at_ms, payload) VALUES (?, ?)'),
+      setEventPayload: this.db.prepare<[string, number | bigint]>('UPDATE events SET payload = ? WHERE seq = ?'),
+      insertItem: this.db.prepare(
+        'INSERT INTO items (id, status, hash, change_note, first_seq, updated_ms, expires_ms, data) VALUES (@id, @status, @hash, @changeNote, @firstSeq, @updatedMs, @expiresMs, @data)',
+      ),
+      updateItem: this.db.prepare(
+        'UPDATE items SET status = @status, hash = @hash, change_note = @changeNote, updated_ms = @updatedMs, expires_ms = @expiresMs, data = @data WHERE id = @id',
+      ),
+      deleteItemTopics: this.db.prepare<[string]>('DELETE FROM item_topics WHERE item_id = ?'),
+      insertItemTopic: this.db.prepare<[string, number, string]>(
+        'INSERT OR IGNORE INTO item_topics (topic, first_seq, item_id) VALUES (?, ?, ?)',
+      ),
+      touchTopic: this.db.prepare<[string, number, string]>(
+        'INSERT INTO topics (topic, last_seq, last_at) VALUES (?, ?, ?) ON CONFLICT (topic) DO UPDATE SET last_seq = excluded.last_seq, last_at = excluded.last_at',
+      ),
+      headSeq: this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
+      lastEventAt: this.db.prepare('SELECT payload FROM events ORDER BY seq DESC LIMIT 1').pluck(),
+      floor: this.db.prepare("SELECT value FROM meta WHERE key = 'floor'").pluck(),
+      setFloor: this.db.prepare(
+        "INSERT INTO meta (key, value) VALUES ('floor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ),
+      topic: this.db.prepare<[string], { last_seq: number; last_at: string }>(
+        'SELECT last_seq, last_at FROM topics WHERE topic = ?',
+      ),
+      latestAll: this.db
+        .prepare<[number, number]>(
+          "SELECT data FROM items WHERE status = 'published' AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY first_seq DESC LIMIT ?",
+        )
+        .pluck(),
+      latestTopic: this.db
+        .prepare<[string, number, number]>(
+          `SELECT i.data FROM item_topics t JOIN items i ON i.id = t.item_id
+           WHERE t.topic = ? AND i.status = 'published' AND (i.expires_ms IS NULL OR i.expires_ms > ?)
+           ORDER BY t.first_seq DESC LIMIT ?`,
+        )
+        .pluck(),
+      readAfter: this.db.prepare<[number, number], { seq: number; payload: string }>(
+        'SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
+      trimByCount: this.db.prepare<[number]>('DELETE FROM events WHERE seq <= ?'),
+      maxSeqBefore: this.db.prepare<[number]>('SELECT MAX(seq) FROM events WHERE at_ms < ?').pluck(),
+      expiredItems: this.db.prepare<[number]>('SELECT id FROM items WHERE updated_ms < ?').pluck(),
+      deleteItem: this.db.prepare<[string]>('DELETE FROM items WHERE id = ?'),
+    };
+
+    // One transaction per write: decide, append, change state.
+    this.appendTx = this.db.transaction(
+      (type: EventType, build: (seq: number, at: string) => { item: StoredItem; hash: string; changeNote?: string }) => {
+        const now = Date.now();
+        const at = new Date(now).toISOString();
+        const info = this.stmt.appendEvent.run(now, '');
+        const seq = Number(info.lastInsertRowid);
+        const { item, hash, changeNote } = build(seq, at);
+        const event: NewsEvent = { seq, type, at, item };
+        this.stmt.setEventPayload.run(JSON.stringify(event), seq);
+        const row = {
+          id: item.id,
+          status: item.status,
+          hash,
+          changeNote: changeNote ?? null,
+          firstSeq: seq,
+          updatedMs: now,
+          expiresMs: 'expiresAt' in item && item.expiresAt ? Date.parse(item.expiresAt) : null,
+          data: JSON.stringify(item),
+        };
+        if (type === 'published') {
+          this.stmt.insertItem.run(row);
+          for (const topic of item.topics) this.stmt.insertItemTopic.run(topic, seq, item.id);
+        } else {
+          this.stmt.updateItem.run(row);
+          if (type === 'updated') {
+            // Topics may change in a correction; the item keeps its place in each list.
+            const firstSeq = this.stmt.getItem.get(item.id)?.first_seq ?? seq;
+            this.stmt.deleteItemTopics.run(item.id);
+            for (const topic of item.topics) this.stmt.insertItemTopic.run(topic, firstSeq, item.id);
+          }
+        }
+        return event;
+      },
+    );
+  }
+
+  private touchTopics(event: NewsEvent, previousTopics: readonly string[] = []): void {
+    for (const topic of new Set([...event.item.topics, ...previousTopics])) {
+      this.stmt.touchTopic.run(topic, event.seq, event.at);
+    }
+  }
+
+  async head(): Promise<LogHead> {
+    return this.headSync();
+  }
+
+  private headSync(): LogHead {
+    const seq = Number(this.stmt.headSeq.get() ?? 0);
+    const floor = Number(this.stmt.floor.get() ?? 0);
+    return { epoch: this.epoch, seq, floor };
+  }
+
+  private readItem(id: string): { row: ItemRow; item: StoredItem } | null {
+    const row = this.stmt.getItem.get(id);
+    return row ? { row, item: JSON.parse(row.data) as StoredItem } : null;
+  }
+
+  async publish(content: ItemContent, hash: string): Promise<WriteResult> {
+    return this.db.transaction((): WriteResult => {
+      const existing = this.readItem(content.id);
+      if (existing) {
+        if (existing.item.status === 'retracted') return { outcome: 'gone', item: existing.item };
+        if (existing.row.hash === hash) {
+          return { outcome: 'unchanged', epoch: this.epoch, seq: this.headSync().seq, item: existing.item };
+        }
+        return { outcome: 'conflict', item: existing.item };
+      }
+      const event = this.appendTx('published', (_seq, at) => ({
+        item: { ...content, version: 1, publishedAt: at, updatedAt: at, status: 'published' } satisfies Item,
+        hash,
+      }));
+      this.touchTopics(event);
+      return { outcome: 'appended', epoch: this.epoch, event };
+    }).immediate();
+  }
+
+  async update(content: ItemContent, hash: string, changeNote: string | undefined): Promise<WriteResult> {
+    return this.db.transaction((): WriteResult => {
+      const existing = this.readItem(content.id);
+      if (!existing) return { outcome: 'not-found' };
+      const previous = existing.item;
+      if (previous.status === 'retracted') return { outcome: 'gone', item: previous };
+      if (existing.row.hash === hash && (existing.row.change_note ?? undefined) === changeNote) {
+        return { outcome: 'unchanged', epoch: this.epoch, seq: this.headSync().seq, item: previous };
+      }
+      const event = this.appendTx('updated', (_seq, at) => {
+        const item: Item = {
+          ...content,
+          version: previous.version + 1,
+          publishedAt: previous.publishedAt,
+          updatedAt: at,
+          status: 'published',
+        };
+        if (changeNote) item.changeNote = changeNote;
+        return { item, hash, changeNote };
+      });
+      this.touchTopics(event, previous.topics);
+      return { outcome: 'appended', epoch: this.epoch, event };
+    }).immediate();
+  }
+
+  async retract(id: string, reason: string): Promise<WriteResult> {
+    return this.db.transaction((): WriteResult => {
+      const existing = this.readItem(id);
+      if (!existing) return { outcome: 'not-found' };
+      const previous = existing.item;
+      if (previous.status === 'retracted') return { outcome: 'gone', item: previous };
+      const event = this.appendTx('retracted', (_seq, at) => ({
+        item: {
+          id,
+          topics: previous.topics,
+          version: previous.version + 1,
+          publishedAt: previous.publishedAt,
+          updatedAt: at,
+          status: 'retracted',
+          reason,
+        } satisfies RetractedItem,
+        hash: 'retracted',
+      }));
+      this.touchTopics(event);
+      return { outcome: 'appended', epoch: this.epoch, event };
+    }).immediate();
+  }
+
+  async getItem(id: string): Promise<StoredItem | null> {
+    return this.readItem(id)?.item ?? null;
+  }
+
+  async snapshot(topic: string | undefined, limit: number): Promise<Snapshot> {
+    return this.db.transaction((): Snapshot => {
+      const now = Date.now();
+      const head = this.headSync();
+      const rows = (topic ? this.stmt.latestTopic.all(topic, now, limit) : this.stmt.latestAll.all(now, limit)) as string[];
+      let topicSeq = head.seq;
+      let topicAt: string | undefined;
+      if (topic) {
+        const t = this.stmt.topic.get(topic);
+        topicSeq = t?.last_seq ?? 0;
+        topicAt = t?.last_at;
+      } else if (head.seq > 0) {
+        const last = this.stmt.lastEventAt.get() as string | undefined;
+        topicAt = last ? (JSON.parse(last) as NewsEvent).at : undefined;
+      }
+      return { epoch: this.epoch, headSeq: head.seq, topicSeq, topicAt, items: rows.map((r) => JSON.parse(r) as Item) };
+    })();
+  }
+
+  async readAfter(after: number, limit: number): Promise<NewsEvent[]> {
+    return this.stmt.readAfter.all(after, limit).map((row) => JSON.parse(row.payload) as NewsEvent);
+  }
+
+  async trim(now = Date.now()): Promise<number> {
+    return this.db.transaction((): number => {
+      const head = this.headSync();
+      const byCount = head.seq - this.retention.maxEvents;
+      const byAge = Number(this.stmt.maxSeqBefore.get(now - this.retention.maxAgeMs) ?? 0);
+      const cut = Math.max(byCount, byAge);
+      let dropped = 0;
+      if (cut > head.floor) {
+        dropped = this.stmt.trimByCount.run(cut).changes;
+        this.stmt.setFloor.run(String(cut));
+      }
+      for (const id of this.stmt.expiredItems.all(now - this.retention.itemMaxAgeMs) as string[]) {
+        this.stmt.deleteItemTopics.run(id);
+        this.stmt.deleteItem.run(id);
+      }
+      return dropped;
+    })();
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

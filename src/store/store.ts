@@ -1,0 +1,69 @@
+// The log and the item state behind one small interface.
+// Every backend must append, change state and assign seq atomically: the
+// decision (create, retry, conflict, gone) is taken inside that same step.
+import type { NewsEvent } from '../domain/event.ts';
+import type { Item, ItemContent, RetractedItem } from '../domain/item.ts';
+
+export type StoredItem = Item | RetractedItem;
+
+export type WriteResult =
+  /** A new event is in the log. */
+  | { outcome: 'appended'; epoch: string; event: NewsEvent }
+  /** A retry of what the log already holds: no new event. */
+  | { outcome: 'unchanged'; epoch: string; seq: number; item: StoredItem }
+  /** A publish of an existing id with other content. */
+  | { outcome: 'conflict'; item: StoredItem }
+  | { outcome: 'not-found' }
+  /** The item was retracted; it cannot change any more. */
+  | { outcome: 'gone'; item: RetractedItem };
+
+export interface LogHead {
+  epoch: string;
+  /** Seq of the newest event (0 for an empty log). */
+  seq: number;
+  /** Highest seq no longer held by the log: a cursor below it cannot resume. */
+  floor: number;
+}
+
+/** Latest items and the log position they reflect, read consistently. */
+export interface Snapshot {
+  epoch: string;
+  headSeq: number;
+  /** Seq and time of the newest event that touched this topic (0 and undefined if none). */
+  topicSeq: number;
+  topicAt: string | undefined;
+  items: Item[];
+}
+
+export interface Retention {
+  maxEvents: number;
+  maxAgeMs: number;
+  /** How long item state is kept after its last change. */
+  itemMaxAgeMs: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'redis';
+  head(): Promise<LogHead>;
+  publish(content: ItemContent, hash: string): Promise<WriteResult>;
+  update(content: ItemContent, hash: string, changeNote: string | undefined): Promise<WriteResult>;
+  retract(id: string, reason: string): Promise<WriteResult>;
+  getItem(id: string): Promise<StoredItem | null>;
+  /** Live items, newest first; `topic` undefined means every topic. */
+  snapshot(topic: string | undefined, limit: number): Promise<Snapshot>;
+  /** Events with seq > after, oldest first, at most `limit`. */
+  readAfter(after: number, limit: number): Promise<NewsEvent[]>;
+  /** Applies retention; returns how many events were dropped. */
+  trim(now?: number): Promise<number>;
+  /** Throws when the backend cannot serve. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Raised when the backend cannot be reached: the API answers 503, never 201. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
