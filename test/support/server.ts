@@ -1,0 +1,178 @@
+// Starts real server processes on free ports, each with its own data folder,
+// and cleans up after them.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export const TOKEN = 'test-publisher-token-0123456789';
+
+export interface TestServer {
+  url: string;
+  wsUrl: string;
+  port: number;
+  dataDir: string;
+  token: string;
+  process: ChildProcess;
+  /** Everything the process wrote, for assertions and for debugging a failure. */
+  output(): string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+  /** A new process on the same data folder and, if possible, the same port. */
+  restart(extraEnv?: Record<string, string>): Promise<TestServer>;
+}
+
+const running = new Set<ChildProcess>();
+const folders = new Set<string>();
+
+export function tempDir(prefix = 'newswire-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  folders.add(dir);
+  return dir;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+  port?: number;
+  /** Keep the data folder after stop (the caller removes it). */
+  keepData?: boolean;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(options.port ?? 0),
+    DATA_DIR: dataDir,
+    PUBLISHER_TOKENS: TOKEN,
+    LOG_LEVEL: 'info',
+    SHUTDOWN_GRACE_SECONDS: '3',
+    ...options.env,
+  };
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let output = '';
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"port":(\d+).*"msg":"listening"/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${output}`));
+    });
+  });
+  const server: TestServer = {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    port,
+    dataDir,
+    token: env.PUBLISHER_TOKENS?.split(',')[0] ?? TOKEN,
+    process: child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async restart(extraEnv = {}) {
+      await server.stop();
+      return startServer({ ...options, env: { ...options.env, ...extraEnv }, dataDir, port });
+    },
+  };
+  return server;
+}
+
+/** Stops every server and removes every temp folder this worker made. */
+export async function cleanup(): Promise<void> {
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  folders.clear();
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** Calls the newsroom API with the server's token (unless `token` is given). */
+export async function api<T = Record<string, any>>(
+  server: Pick<TestServer, 'url' | 'token'>,
+  method: string,
+  path: string,
+  body?: unknown,
+  init: { token?: string | null; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...init.headers };
+  const token = init.token === undefined ? server.token : init.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+let counter = 0;
+/** A valid item with a fresh id; fields override. */
+export function newItem(fields: Record<string, unknown> = {}): Record<string, any> {
+  counter++;
+  return {
+    id: `test-${process.pid}-${Date.now().toString(36)}-${counter}`,
+    headline: `Test headline ${counter}`,
+    topics: ['world'],
+    ...fields,
+  };
+}
