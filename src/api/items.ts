@@ -39,7 +39,11 @@ export function itemsApi(options: ItemsApiOptions): Hono<AuthEnv> {
     rateLimit(options.publishPerMinute),
     bodyLimit({
       maxSize: options.maxBodyBytes,
-      onError: (c) => problem(c, 413, 'payload-too-large', `request body must be at most ${options.maxBodyBytes} bytes`),
+      onError: (c) => {
+        // The rest of the body is never read: the connection cannot be reused.
+        c.header('Connection', 'close');
+        return problem(c, 413, 'payload-too-large', `request body must be at most ${options.maxBodyBytes} bytes`);
+      },
     }),
   ] as const;
 
