@@ -63,7 +63,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       metrics.deliveries.inc(reached);
       metrics.busLag.observe(Math.max(0, Date.now() - Date.parse(event.at)) / 1000);
     },
-  });
+  }, config.limits.resumeMemoryEvents);
   const feeds = new FeedCache({
     store,
     metrics,

@@ -47,6 +47,7 @@ const envSchema = z.object({
   WS_MAX_CONNECTIONS: int(1, 10_000_000).default(100_000),
   WS_RATE_PER_10S: int(1, 100_000).default(50),
   SNAPSHOT_ITEMS: int(1, 500).default(50),
+  RESUME_MEMORY_EVENTS: int(1, 1_000_000).default(4_096),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'may hold letters, digits and : _ -')
@@ -82,6 +83,8 @@ export interface Config {
     wsMaxConnections: number;
     wsMessagesPer10s: number;
     snapshotItems: number;
+    /** Recent events each process keeps framed in memory to serve resumes. */
+    resumeMemoryEvents: number;
   };
   shutdownGraceMs: number;
 }
@@ -141,6 +144,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       wsMaxConnections: env.WS_MAX_CONNECTIONS,
       wsMessagesPer10s: env.WS_RATE_PER_10S,
       snapshotItems: env.SNAPSHOT_ITEMS,
+      resumeMemoryEvents: env.RESUME_MEMORY_EVENTS,
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
   };

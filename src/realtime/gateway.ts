@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { formatCursor, parseCursor } from '../domain/cursor.ts';
 import { eventFrameText, type Hub } from '../hub/hub.ts';
-import { prepareMessage } from '../hub/message.ts';
+import { type OutboundMessage, prepareMessage } from '../hub/message.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { latestFor } from '../store/latest.ts';
@@ -127,22 +127,10 @@ export class Gateway {
     }
 
     // Fast path: this process holds every event after the cursor in memory.
-    if (cursor.epoch === hub.epoch && cursor.seq <= hub.lastSeq && hub.recent.covers(cursor.seq)) {
-      welcome(formatCursor(cursor.epoch, cursor.seq), true);
-      session.lastSeq = cursor.seq;
-      let replayed = 0;
-      for (const entry of hub.recent.since(cursor.seq)) {
-        if (session.wants(entry.topics)) {
-          session.write(entry.message);
-          replayed++;
-        } else session.lastSeq = entry.message.seq;
-      }
-      metrics.replayedEvents.inc(replayed);
-      session.goLive();
-      return;
-    }
-
-    const head = await store.head();
+    const head =
+      cursor.epoch === hub.epoch && cursor.seq <= hub.lastSeq && hub.recent.covers(cursor.seq)
+        ? { epoch: hub.epoch, seq: hub.lastSeq, floor: 0 }
+        : await store.head();
     const reason =
       cursor.epoch !== head.epoch
         ? 'epoch-changed'
@@ -160,23 +148,36 @@ export class Gateway {
     welcome(formatCursor(cursor.epoch, cursor.seq), true);
     session.lastSeq = cursor.seq;
     let replayed = 0;
+    // Replay waits for the socket to drain rather than overflow it; live
+    // events meanwhile wait in the session's pending list.
+    const send = async (topics: readonly string[], seq: number, message: () => OutboundMessage) => {
+      if (!session.wants(topics)) {
+        session.lastSeq = seq;
+        return;
+      }
+      session.write(message());
+      replayed++;
+      await session.drained();
+    };
     for (;;) {
       if (!session.open) return;
+      if (session.pendingOverflow) {
+        this.dropSlowConsumer(session);
+        return;
+      }
       if (hub.epoch === head.epoch && hub.recent.covers(session.lastSeq)) {
-        for (const entry of hub.recent.since(session.lastSeq)) {
-          if (session.wants(entry.topics)) {
-            session.write(entry.message);
-            replayed++;
-          } else session.lastSeq = entry.message.seq;
+        // A copy: the ring moves on while we wait for the socket, and what
+        // arrives after this point is in the session's pending list anyway.
+        for (const entry of [...hub.recent.since(session.lastSeq)]) {
+          await send(entry.topics, entry.message.seq, () => entry.message);
+          if (!session.open) return;
         }
         break;
       }
       const events = await store.readAfter(session.lastSeq, REPLAY_PAGE);
       for (const event of events) {
-        if (session.wants(event.item.topics)) {
-          session.write(prepareMessage(event.seq, eventFrameText(event, head.epoch)));
-          replayed++;
-        } else session.lastSeq = event.seq;
+        await send(event.item.topics, event.seq, () => prepareMessage(event.seq, eventFrameText(event, head.epoch)));
+        if (!session.open) return;
       }
       if (events.length < REPLAY_PAGE) break;
     }

@@ -5,6 +5,8 @@ import type { Subscriber } from '../hub/hub.ts';
 import { type OutboundMessage, prepareMessage } from '../hub/message.ts';
 import { CLOSE } from './protocol.ts';
 
+const MAX_PENDING = 10_000;
+
 export interface SessionLimits {
   sendBuffer: number;
   messagesPer10s: number;
@@ -67,7 +69,28 @@ export class Session implements Subscriber {
     // Node's socket gathers writes queued behind a slow peer into one writev.
     const socket = rawSocket(this.ws);
     socket.write(message.frame);
-    if (socket.writableLength > this.limits.sendBuffer) this.hooks.onSlowConsumer(this);
+    // While replaying, the replay waits for the socket instead (see drained()).
+    if (this.pending === null && socket.writableLength > this.limits.sendBuffer) this.hooks.onSlowConsumer(this);
+  }
+
+  /** Replay flow control: resolves once the send buffer is below half its bound. */
+  drained(): Promise<void> | undefined {
+    const socket = rawSocket(this.ws);
+    if (!socket || socket.writableLength <= this.limits.sendBuffer / 2) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+
+  /** Live events held during a replay are bounded too: a client that far behind starts over by cursor. */
+  get pendingOverflow(): boolean {
+    return (this.pending?.length ?? 0) > MAX_PENDING;
   }
 
   sendJson(value: unknown): void {
