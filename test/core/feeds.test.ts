@@ -1,0 +1,186 @@
+// Feeds: content types, validity (parsed by real feed parsers, checked
+// against the W3C validator's rules), escaping, conditional GET, and that
+// corrections and retractions show.
+import { readFileSync } from 'node:fs';
+import { parseFeed } from 'feedsmith';
+import Parser from 'rss-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseStringPromise } from 'xml2js';
+import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+
+const seed = JSON.parse(readFileSync(new URL('../../../shared/fixtures/seed-story.json', import.meta.url), 'utf8'));
+const RFC822 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+let server: TestServer;
+const PUBLIC_URL = 'https://news.example.org';
+
+beforeAll(async () => {
+  server = await startServer({ env: { PUBLIC_URL, FEED_MAX_AGE_SECONDS: '120' } });
+  expect((await api(server, 'POST', '/api/v1/items', seed.publish)).status).toBe(201);
+  await api(server, 'POST', '/api/v1/items', {
+    id: 'escaping-test',
+    headline: 'AT&T <script>alert("x")</script> ]]> "quoted"',
+    summary: 'Less < more & "quotes"',
+    body: '<p>Fine</p><script>alert(1)</script>]]>',
+    topics: ['tech'],
+    priority: 'flash',
+    byline: 'Jane Doe',
+    image: { url: 'https://img.example.org/photo.jpg', alt: 'A "photo" <here>' },
+  });
+});
+afterAll(cleanup);
+
+const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers });
+
+describe('formats', () => {
+  it('serves RSS 2.0 that parses and follows the validator rules', async () => {
+    const res = await get('/feeds/all.rss');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/rss+xml; charset=utf-8');
+    const xml = await res.text();
+    const parsed = await new Parser().parseString(xml);
+    expect(parsed.title).toBe('Newswire');
+    expect(parsed.items.map((i) => i.guid)).toEqual(['urn:newswire:item:escaping-test', `urn:newswire:item:${seed.publish.id}`]);
+    const doc = await parseStringPromise(xml, { strict: true });
+    const channel = doc.rss.channel[0];
+    for (const field of ['title', 'link', 'description', 'lastBuildDate', 'ttl']) expect(channel[field], field).toBeDefined();
+    expect(channel.link[0]).toBe(`${PUBLIC_URL}/`);
+    expect(channel.ttl[0]).toBe('2');
+    expect(channel.lastBuildDate[0]).toMatch(RFC822);
+    const self = channel['atom:link'][0].$;
+    expect(self).toEqual({ href: `${PUBLIC_URL}/feeds/all.rss`, rel: 'self', type: 'application/rss+xml' });
+    const guids = channel.item.map((i: any) => i.guid[0]._);
+    expect(new Set(guids).size).toBe(guids.length);
+    for (const item of channel.item) {
+      expect(item.pubDate[0]).toMatch(RFC822);
+      expect(item['dcterms:modified'][0]).toMatch(RFC3339);
+      expect(item.title[0].length).toBeGreaterThan(0);
+      expect(item.author, 'RSS author wants an e-mail: bylines go to dc:creator').toBeUndefined();
+    }
+    const seedItem = channel.item.find((i: any) => i.guid[0]._.endsWith(seed.publish.id));
+    expect(seedItem.link[0]).toBe(`${PUBLIC_URL}/items/${seed.publish.id}`);
+    expect(seedItem['content:encoded'][0]).toContain('<p>Volodymyr Zelensky');
+    expect(seedItem['dc:creator'][0]).toBe('Bangkok One News');
+    expect(seedItem.category.map((c: any) => c._ ?? c)).toEqual(seed.publish.topics);
+  });
+
+  it('serves Atom 1.0 that parses and has the required elements', async () => {
+    const res = await get('/feeds/ukraine.atom');
+    expect(res.headers.get('content-type')).toBe('application/atom+xml; charset=utf-8');
+    const xml = await res.text();
+    const { format, feed } = parseFeed(xml) as { format: string; feed: any };
+    expect(format).toBe('atom');
+    expect(feed.title.value ?? feed.title).toBe('Newswire: ukraine');
+    expect(feed.entries).toHaveLength(1);
+    const doc = await parseStringPromise(xml, { strict: true });
+    const root = doc.feed;
+    expect(root.$.xmlns).toBe('http://www.w3.org/2005/Atom');
+    expect(root.id[0]).toBe(`${PUBLIC_URL}/feeds/ukraine.atom`);
+    expect(root.updated[0]).toMatch(RFC3339);
+    expect(root.author[0].name[0]).toBe('Newswire');
+    expect(root.link.map((l: any) => l.$.rel)).toEqual(expect.arrayContaining(['alternate', 'self']));
+    const entry = root.entry[0];
+    expect(entry.id[0]).toBe(`urn:newswire:item:${seed.publish.id}`);
+    expect(entry.updated[0]).toMatch(RFC3339);
+    expect(entry.published[0]).toMatch(RFC3339);
+  });
+
+  it('serves JSON Feed 1.1', async () => {
+    const res = await get('/feeds/tech.json');
+    expect(res.headers.get('content-type')).toBe('application/feed+json; charset=utf-8');
+    const feed = await res.json();
+    expect(feed.version).toBe('https://jsonfeed.org/version/1.1');
+    expect(feed.feed_url).toBe(`${PUBLIC_URL}/feeds/tech.json`);
+    expect(feed.home_page_url).toBe(`${PUBLIC_URL}/?topics=tech`);
+    expect(feed.authors).toEqual([{ name: 'Newswire', url: `${PUBLIC_URL}/` }]);
+    expect(feed.author).toBeUndefined();
+    const [item] = feed.items;
+    expect(item).toMatchObject({
+      id: 'urn:newswire:item:escaping-test',
+      title: 'AT&T <script>alert("x")</script> ]]> "quoted"',
+      authors: [{ name: 'Jane Doe' }],
+      image: 'https://img.example.org/photo.jpg',
+      tags: ['tech'],
+      _newswire: { priority: 'flash', version: 1 },
+    });
+    expect(item.content_html).not.toContain('<script');
+    expect(item.date_published).toMatch(RFC3339);
+    expect((parseFeed(JSON.stringify(feed)) as { format: string }).format).toBe('json');
+  });
+
+  it('escapes text that readers treat as HTML and never breaks CDATA', async () => {
+    for (const format of ['rss', 'atom']) {
+      const xml = await (await get(`/feeds/tech.${format}`)).text();
+      expect(xml).not.toContain('<script');
+      expect(xml).toContain('AT&amp;T &lt;script&gt;');
+      const doc = await parseStringPromise(xml, { strict: true });
+      expect(doc).toBeTruthy();
+      const parsed = await new Parser().parseString(xml);
+      expect(parsed.items[0]?.title).toContain('AT&amp;T &lt;script&gt;');
+    }
+  });
+
+  it('answers 404 for an unknown format or a malformed topic, and an empty feed for a quiet topic', async () => {
+    expect((await get('/feeds/all.xml')).status).toBe(404);
+    expect((await get('/feeds/Bad_Topic.rss')).status).toBe(404);
+    const quiet = await get('/feeds/nothing-here-yet.rss');
+    expect(quiet.status).toBe(200);
+    const parsed = await new Parser().parseString(await quiet.text());
+    expect(parsed.items).toHaveLength(0);
+  });
+});
+
+describe('changes', () => {
+  it('shows corrections with their update date and drops retracted items', async () => {
+    await api(server, 'POST', '/api/v1/items', newItem({ id: 'feed-correct', topics: ['feed-changes'] }));
+    await api(server, 'POST', '/api/v1/items', newItem({ id: 'feed-kill', topics: ['feed-changes'] }));
+    const before = await (await get('/feeds/feed-changes.json')).json();
+    expect(before.items.map((i: any) => i.id)).toEqual(['urn:newswire:item:feed-kill', 'urn:newswire:item:feed-correct']);
+    await new Promise((r) => setTimeout(r, 20));
+    await api(server, 'PUT', '/api/v1/items/feed-correct', { headline: 'Corrected', topics: ['feed-changes'], changeNote: 'Name fixed' });
+    await api(server, 'DELETE', '/api/v1/items/feed-kill?reason=Wrong');
+    const after = await (await get('/feeds/feed-changes.json')).json();
+    expect(after.items).toHaveLength(1);
+    expect(after.items[0]).toMatchObject({ title: 'Corrected', _newswire: { version: 2, change_note: 'Name fixed' } });
+    expect(Date.parse(after.items[0].date_modified)).toBeGreaterThan(Date.parse(after.items[0].date_published));
+    const rss = await new Parser({ customFields: { item: ['dcterms:modified'] } }).parseString(
+      await (await get('/feeds/feed-changes.rss')).text(),
+    );
+    expect(rss.items.map((i) => i.title)).toEqual(['Corrected']);
+    expect(Date.parse((rss.items[0] as any)['dcterms:modified'])).toBe(Date.parse(after.items[0].date_modified));
+  });
+});
+
+describe('conditional GET', () => {
+  it('gives 200, then 304 for If-None-Match and If-Modified-Since, then 200 after a new event', async () => {
+    const first = await get('/feeds/cond.rss');
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag') as string;
+    const lastModified = first.headers.get('last-modified') as string;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(first.headers.get('cache-control')).toContain('max-age=120');
+    await first.text();
+
+    const byTag = await get('/feeds/cond.rss', { 'if-none-match': etag });
+    expect(byTag.status).toBe(304);
+    expect(await byTag.text()).toBe('');
+    expect(byTag.headers.get('etag')).toBe(etag);
+    expect((await get('/feeds/cond.rss', { 'if-none-match': `"other", ${etag}` })).status).toBe(304);
+    expect((await get('/feeds/cond.rss', { 'if-modified-since': lastModified })).status).toBe(304);
+    // If-None-Match wins over If-Modified-Since.
+    expect((await get('/feeds/cond.rss', { 'if-none-match': '"stale"', 'if-modified-since': lastModified })).status).toBe(200);
+
+    await new Promise((r) => setTimeout(r, 1_100));
+    await api(server, 'POST', '/api/v1/items', newItem({ topics: ['cond'] }));
+    const changed = await get('/feeds/cond.rss', { 'if-none-match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    expect(Date.parse(changed.headers.get('last-modified') as string)).toBeGreaterThan(Date.parse(lastModified));
+    expect((await get('/feeds/cond.rss', { 'if-modified-since': lastModified })).status).toBe(200);
+    // Another topic's event leaves this feed's validators alone.
+    const tag = changed.headers.get('etag') as string;
+    await api(server, 'POST', '/api/v1/items', newItem({ topics: ['not-cond'] }));
+    expect((await get('/feeds/cond.rss', { 'if-none-match': tag })).status).toBe(304);
+  });
+});
