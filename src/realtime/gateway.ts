@@ -57,15 +57,25 @@ export class Gateway {
   /** Hooked to the HTTP server's `upgrade` event. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found', 'WebSocket endpoint is /ws');
-    if (this.closing) return refuse(socket, 503, 'Service Unavailable', 'server is shutting down');
-    if (!isOriginAllowed(request.headers.origin, request.headers.host, this.options.allowedOrigins)) {
-      return refuse(socket, 403, 'Forbidden', 'Origin not allowed');
-    }
-    if (this.sessions.size >= this.options.limits.maxConnections) {
-      return refuse(socket, 503, 'Service Unavailable', 'connection limit reached, retry later');
+    const refusal = this.refusal(request, url);
+    if (refusal) {
+      refuse(socket, ...refusal);
+      return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, url));
+  }
+
+  /** Why an upgrade must be refused, as [status, status text, message]; null to accept. */
+  private refusal(request: IncomingMessage, url: URL): [number, string, string] | null {
+    if (url.pathname !== '/ws') return [404, 'Not Found', 'WebSocket endpoint is /ws'];
+    if (this.closing) return [503, 'Service Unavailable', 'server is shutting down'];
+    if (!isOriginAllowed(request.headers.origin, request.headers.host, this.options.allowedOrigins)) {
+      return [403, 'Forbidden', 'Origin not allowed'];
+    }
+    if (this.sessions.size >= this.options.limits.maxConnections) {
+      return [503, 'Service Unavailable', 'connection limit reached, retry later'];
+    }
+    return null;
   }
 
   private accept(ws: WebSocket, url: URL): void {
