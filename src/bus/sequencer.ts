@@ -10,6 +10,8 @@ const PAGE = 1_000;
 export interface SequencerStats {
   onBackfill?(count: number): void;
   onGap?(): void;
+  /** A read from the log failed; the next check() tries again. */
+  onError?(error: unknown): void;
 }
 
 export class Sequencer {
@@ -37,7 +39,7 @@ export class Sequencer {
   offer(event: NewsEvent, epoch: string): void {
     if (epoch !== this.epoch) {
       // Another log: let the head check sort out whether ours was replaced.
-      void this.check();
+      this.check().catch((error: unknown) => this.stats.onError?.(error));
       return;
     }
     if (event.seq <= this.last) return;
@@ -47,7 +49,7 @@ export class Sequencer {
     }
     this.ahead.set(event.seq, event);
     this.stats.onGap?.();
-    void this.fill();
+    this.fill().catch((error: unknown) => this.stats.onError?.(error));
   }
 
   /** Compares with the log's head; fills any gap, resets on a new epoch. */

@@ -63,6 +63,11 @@ export function createMetrics() {
       help: 'Gaps detected between the bus and the log',
       registers: [registry],
     }),
+    busResubscribes: new Counter({
+      name: 'newswire_bus_resubscribes_total',
+      help: 'Times the Redis subscriber connection came back and the gap was read from the log',
+      registers: [registry],
+    }),
     busLag: new Histogram({
       name: 'newswire_bus_lag_seconds',
       help: 'Time from the log accepting an event to this process fanning it out',

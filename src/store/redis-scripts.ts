@@ -1,0 +1,250 @@
+// Lua run inside Redis. Each write decides, appends, changes state and
+// publishes in one script, so seq order is publish order and nothing reaches
+// the channel that the log lacks. Every script starts with the same prelude.
+//
+// Keys, all under `${prefix}:`
+//   epoch            random id of this log; made by the first script that finds none
+//   seq, floor       head seq; highest seq dropped by retention
+//   clock            ms of the newest event: `at` never goes backwards
+//   log              stream, id `${seq}-0`, fields t (ms) and e (event JSON)
+//   heads            hash topic → "seq|at" of the newest event touching it; "*" for the whole log
+//   item:{id}        hash: status hash note first ver pub topics exp data
+//   items            zset id by last change (ms): item retention
+//   all, topic:{t}   zsets of live item ids by first seq, so a correction keeps its place
+//   topics           set of every topic with a list, so a reset can find them
+//   events           the pub/sub channel; message = epoch "|" event JSON
+//
+// Scripts build keys from the prefix instead of declaring them: this needs a
+// single Redis (or Sentinel), not Cluster.
+
+const PRELUDE = `
+local P = ARGV[1] .. ':'
+local function k(name) return P .. name end
+local function int(n) return string.format('%d', n) end
+
+-- ISO 8601 with milliseconds, as Date#toISOString writes it.
+local function iso(ms)
+  local days = math.floor(ms / 86400000)
+  local rem = ms - days * 86400000
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  if m <= 2 then y = y + 1 end
+  local h = math.floor(rem / 3600000)
+  rem = rem - h * 3600000
+  local mi = math.floor(rem / 60000)
+  rem = rem - mi * 60000
+  local s = math.floor(rem / 1000)
+  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d, h, mi, s, rem - s * 1000)
+end
+
+-- A log without an epoch is a new log: whatever is left of an old one goes.
+local function wipe()
+  for _, id in ipairs(redis.call('ZRANGE', k('items'), 0, -1)) do redis.call('DEL', k('item:' .. id)) end
+  for _, t in ipairs(redis.call('SMEMBERS', k('topics'))) do redis.call('DEL', k('topic:' .. t)) end
+  redis.call('DEL', k('seq'), k('floor'), k('clock'), k('log'), k('heads'), k('all'), k('items'), k('topics'))
+end
+
+-- The candidate comes from the caller: a script must not make up randomness.
+local function epoch(candidate)
+  local e = redis.call('GET', k('epoch'))
+  if e then return e end
+  wipe()
+  redis.call('SET', k('epoch'), candidate)
+  return candidate
+end
+
+local function head_seq() return tonumber(redis.call('GET', k('seq')) or '0') end
+`;
+
+/**
+ * ARGV: prefix, candidate epoch, op (publish|update|retract), id, hash,
+ * content JSON (retract: id JSON), topics JSON, expires ms or '', change note
+ * JSON or '', reason JSON or '', then each topic.
+ */
+export const WRITE = `${PRELUDE}
+local ep = epoch(ARGV[2])
+local op, id, hash, content, topicsJson, expires, note, reason = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local ikey = k('item:' .. id)
+local cur = redis.call('HMGET', ikey, 'status', 'hash', 'note', 'first', 'ver', 'pub', 'topics', 'data')
+local status = cur[1]
+
+-- Decide before writing anything: a script that fails halfway keeps its writes.
+if op == 'publish' then
+  if status then
+    if status == 'retracted' then return {'gone', cur[8]} end
+    if cur[2] == hash then return {'unchanged', ep, head_seq(), cur[8]} end
+    return {'conflict', cur[8]}
+  end
+else
+  if not status then return {'not-found'} end
+  if status == 'retracted' then return {'gone', cur[8]} end
+  if op == 'update' and cur[2] == hash and (cur[3] or '') == note then
+    return {'unchanged', ep, head_seq(), cur[8]}
+  end
+end
+
+local seq = head_seq() + 1
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local last = tonumber(redis.call('GET', k('clock')) or '0')
+if ms < last then ms = last end
+local at = iso(ms)
+
+local etype, item, first, version
+local touched = {}
+if op == 'publish' then
+  etype, first, version = 'published', seq, 1
+  item = string.sub(content, 1, -2) .. ',"version":1,"publishedAt":"' .. at .. '","updatedAt":"' .. at .. '","status":"published"}'
+elseif op == 'update' then
+  etype, first, version = 'updated', tonumber(cur[4]), tonumber(cur[5]) + 1
+  item = string.sub(content, 1, -2) .. ',"version":' .. int(version) .. ',"publishedAt":"' .. cur[6] ..
+    '","updatedAt":"' .. at .. '","status":"published"' .. (note ~= '' and (',"changeNote":' .. note) or '') .. '}'
+else
+  etype, first, version = 'retracted', tonumber(cur[4]), tonumber(cur[5]) + 1
+  item = '{"id":' .. content .. ',"topics":' .. cur[7] .. ',"version":' .. int(version) .. ',"publishedAt":"' .. cur[6] ..
+    '","updatedAt":"' .. at .. '","status":"retracted","reason":' .. reason .. '}'
+end
+local event = '{"seq":' .. int(seq) .. ',"type":"' .. etype .. '","at":"' .. at .. '","item":' .. item .. '}'
+
+-- The append goes first: if it fails, nothing else has changed.
+redis.call('XADD', k('log'), int(seq) .. '-0', 't', int(ms), 'e', event)
+redis.call('SET', k('seq'), int(seq))
+redis.call('SET', k('clock'), int(ms))
+
+if op == 'retract' then
+  redis.call('HSET', ikey, 'status', 'retracted', 'hash', 'retracted', 'ver', int(version), 'data', item)
+  redis.call('HDEL', ikey, 'note', 'exp')
+  redis.call('ZREM', k('all'), id)
+  for _, topic in ipairs(cjson.decode(cur[7])) do
+    redis.call('ZREM', k('topic:' .. topic), id)
+    touched[topic] = true
+  end
+else
+  redis.call('HSET', ikey, 'status', 'published', 'hash', hash, 'first', int(first), 'ver', int(version),
+    'topics', topicsJson, 'data', item)
+  if op == 'publish' then redis.call('HSET', ikey, 'pub', at) end
+  if note ~= '' then redis.call('HSET', ikey, 'note', note) else redis.call('HDEL', ikey, 'note') end
+  if expires ~= '' then redis.call('HSET', ikey, 'exp', expires) else redis.call('HDEL', ikey, 'exp') end
+  local keep = {}
+  for i = 11, #ARGV do keep[ARGV[i]] = true end
+  if op == 'update' then
+    -- Topics may change in a correction; the item keeps its place in each list.
+    for _, topic in ipairs(cjson.decode(cur[7])) do
+      if not keep[topic] then redis.call('ZREM', k('topic:' .. topic), id) end
+      touched[topic] = true
+    end
+  end
+  redis.call('ZADD', k('all'), int(first), id)
+  for topic in pairs(keep) do
+    redis.call('ZADD', k('topic:' .. topic), int(first), id)
+    redis.call('SADD', k('topics'), topic)
+    touched[topic] = true
+  end
+end
+redis.call('ZADD', k('items'), int(ms), id)
+
+local mark = int(seq) .. '|' .. at
+redis.call('HSET', k('heads'), '*', mark)
+for topic in pairs(touched) do redis.call('HSET', k('heads'), topic, mark) end
+
+redis.call('PUBLISH', k('events'), ep .. '|' .. event)
+return {'appended', ep, event}
+`;
+
+/** ARGV: prefix, candidate epoch. Returns epoch, seq, floor. */
+export const HEAD = `${PRELUDE}
+local ep = epoch(ARGV[2])
+return {ep, head_seq(), tonumber(redis.call('GET', k('floor')) or '0')}
+`;
+
+/**
+ * ARGV: prefix, candidate epoch, topic ('' for all), limit, now ms.
+ * Returns epoch, head seq, topic seq, topic at ('' if none), item JSONs.
+ */
+export const SNAPSHOT = `${PRELUDE}
+local ep = epoch(ARGV[2])
+local hs = head_seq()
+local topic, limit, now = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local key = topic == '' and k('all') or k('topic:' .. topic)
+local items = {}
+local page = math.max(limit, 20)
+local start = 0
+while #items < limit do
+  local ids = redis.call('ZREVRANGE', key, start, start + page - 1)
+  for _, id in ipairs(ids) do
+    local r = redis.call('HMGET', k('item:' .. id), 'status', 'exp', 'data')
+    if r[1] == 'published' and (not r[2] or tonumber(r[2]) > now) then
+      items[#items + 1] = r[3]
+      if #items >= limit then break end
+    end
+  end
+  if #ids < page then break end
+  start = start + page
+end
+local tseq, tat = 0, ''
+if topic == '' then tseq = hs end
+local head = redis.call('HGET', k('heads'), topic == '' and '*' or topic)
+if head then
+  local bar = string.find(head, '|', 1, true)
+  if topic ~= '' then tseq = tonumber(string.sub(head, 1, bar - 1)) end
+  tat = string.sub(head, bar + 1)
+end
+return {ep, hs, tseq, tat, items}
+`;
+
+/**
+ * ARGV: prefix, max events, event cutoff ms, item cutoff ms, batch.
+ * Returns events dropped and 1 when there is more to do.
+ */
+export const TRIM = `${PRELUDE}
+if not redis.call('GET', k('epoch')) then return {0, 0} end
+local maxEvents, cutoff, itemCutoff, batch = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+local floor = tonumber(redis.call('GET', k('floor')) or '0')
+local cut = head_seq() - maxEvents
+local more = 0
+
+-- By age: the clock never goes back, so old events are a prefix of the log.
+local scanned = 0
+local from = int(math.max(cut, floor) + 1)
+while scanned < batch do
+  local entries = redis.call('XRANGE', k('log'), from, '+', 'COUNT', 100)
+  local young = false
+  for _, entry in ipairs(entries) do
+    local f = entry[2]
+    local ms = f[1] == 't' and f[2] or f[4]
+    if tonumber(ms) >= cutoff then young = true break end
+    cut = math.max(cut, tonumber(string.match(entry[1], '^(%d+)')))
+    scanned = scanned + 1
+  end
+  if young or #entries < 100 then break end
+  from = '(' .. entries[#entries][1]
+end
+if scanned >= batch then more = 1 end
+
+local dropped = 0
+if cut > floor then
+  dropped = redis.call('XTRIM', k('log'), 'MINID', int(cut + 1))
+  redis.call('SET', k('floor'), int(cut))
+end
+
+local ids = redis.call('ZRANGEBYSCORE', k('items'), '-inf', '(' .. itemCutoff, 'LIMIT', 0, batch)
+for _, id in ipairs(ids) do
+  local ikey = k('item:' .. id)
+  local topics = redis.call('HGET', ikey, 'topics')
+  if topics then
+    for _, topic in ipairs(cjson.decode(topics)) do redis.call('ZREM', k('topic:' .. topic), id) end
+  end
+  redis.call('ZREM', k('all'), id)
+  redis.call('ZREM', k('items'), id)
+  redis.call('DEL', ikey)
+end
+if #ids >= batch then more = 1 end
+return {dropped, more}
+`;

@@ -1,0 +1,240 @@
+// Redis store: the log as a stream keyed by seq, item state in hashes and
+// per-topic sorted sets. Every write is one Lua script (see redis-scripts.ts)
+// that decides, appends, changes state and publishes the event.
+import { createHash } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { newEpoch } from '../domain/cursor.ts';
+import type { NewsEvent } from '../domain/event.ts';
+import type { Item, ItemContent, RetractedItem } from '../domain/item.ts';
+import { HEAD, SNAPSHOT, TRIM, WRITE } from './redis-scripts.ts';
+import {
+  type LogHead,
+  type Retention,
+  type Snapshot,
+  type Store,
+  type StoredItem,
+  StoreUnavailableError,
+  type WriteResult,
+} from './store.ts';
+
+const TRIM_BATCH = 5_000;
+
+/** Errors that mean "Redis cannot serve right now" rather than "this request is wrong". */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|NOREPLICAS|MISCONF|OOM|TRYAGAIN|CLUSTERDOWN|NOSCRIPT)\b/;
+
+export function toStoreError(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError) return error;
+  const e = error as { name?: string; message?: string };
+  // A reply error that is not transient is a bug in a script or command: let it be a 500.
+  if (e?.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message ?? '')) return error;
+  return new StoreUnavailableError(`redis: ${e?.message ?? String(error)}`, { cause: error });
+}
+
+/**
+ * Options for the command connection: a command fails at once while Redis is
+ * unreachable, and is never sent again after a reconnect (a write that may
+ * have run is answered 503 and retried by the newsroom, idempotently).
+ */
+export function commandConnectionOptions(name: string): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: 2_000,
+    connectTimeout: 2_000,
+    retryStrategy: (times) => Math.min(50 * times, 500),
+    connectionName: name,
+  };
+}
+
+/** Resolves once the client is ready; rejects after `timeoutMs`. */
+export function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  if (client.status === 'wait') client.connect().catch(() => {});
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new StoreUnavailableError(`redis: not reachable within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
+}
+
+class Script {
+  readonly sha: string;
+  constructor(readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(client: Redis, args: (string | number)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, 0, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.eval(this.lua, 0, ...args);
+    }
+  }
+}
+
+const scripts = {
+  write: new Script(WRITE),
+  head: new Script(HEAD),
+  snapshot: new Script(SNAPSHOT),
+  trim: new Script(TRIM),
+};
+
+export interface RedisStoreOptions {
+  url: string;
+  prefix: string;
+  retention: Retention;
+}
+
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  readonly client: Redis;
+  readonly prefix: string;
+  /** Where each write publishes its event. */
+  readonly channel: string;
+  private readonly retention: Retention;
+
+  constructor(options: RedisStoreOptions) {
+    this.client = new Redis(options.url, commandConnectionOptions('newswire-store'));
+    // Connection trouble shows as 503s and in /readyz; the error events themselves carry nothing more.
+    this.client.on('error', () => {});
+    this.prefix = options.prefix;
+    this.channel = `${options.prefix}:events`;
+    this.retention = options.retention;
+  }
+
+  private key(name: string): string {
+    return `${this.prefix}:${name}`;
+  }
+
+  /** Runs a Redis call; connection trouble becomes StoreUnavailableError. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async head(): Promise<LogHead> {
+    const [epoch, seq, floor] = (await this.call(() =>
+      scripts.head.run(this.client, [this.prefix, newEpoch()]),
+    )) as [string, number, number];
+    return { epoch, seq: Number(seq), floor: Number(floor) };
+  }
+
+  private async write(
+    op: 'publish' | 'update' | 'retract',
+    id: string,
+    fields: { hash?: string; content?: ItemContent; changeNote?: string; reason?: string },
+  ): Promise<WriteResult> {
+    const { content } = fields;
+    const args = [
+      this.prefix,
+      newEpoch(),
+      op,
+      id,
+      fields.hash ?? '',
+      content ? JSON.stringify(content) : JSON.stringify(id),
+      content ? JSON.stringify(content.topics) : '',
+      content?.expiresAt ? String(Date.parse(content.expiresAt)) : '',
+      fields.changeNote ? JSON.stringify(fields.changeNote) : '',
+      fields.reason !== undefined ? JSON.stringify(fields.reason) : '',
+      ...(content?.topics ?? []),
+    ];
+    const reply = (await this.call(() => scripts.write.run(this.client, args))) as [string, ...unknown[]];
+    switch (reply[0]) {
+      case 'appended':
+        return { outcome: 'appended', epoch: reply[1] as string, event: JSON.parse(reply[2] as string) as NewsEvent };
+      case 'unchanged':
+        return {
+          outcome: 'unchanged',
+          epoch: reply[1] as string,
+          seq: Number(reply[2]),
+          item: JSON.parse(reply[3] as string) as StoredItem,
+        };
+      case 'conflict':
+        return { outcome: 'conflict', item: JSON.parse(reply[1] as string) as StoredItem };
+      case 'gone':
+        return { outcome: 'gone', item: JSON.parse(reply[1] as string) as RetractedItem };
+      case 'not-found':
+        return { outcome: 'not-found' };
+      default:
+        throw new Error(`redis write script answered ${String(reply[0])}`);
+    }
+  }
+
+  publish(content: ItemContent, hash: string): Promise<WriteResult> {
+    return this.write('publish', content.id, { content, hash });
+  }
+
+  update(content: ItemContent, hash: string, changeNote: string | undefined): Promise<WriteResult> {
+    return this.write('update', content.id, { content, hash, changeNote });
+  }
+
+  retract(id: string, reason: string): Promise<WriteResult> {
+    return this.write('retract', id, { reason });
+  }
+
+  async getItem(id: string): Promise<StoredItem | null> {
+    const data = await this.call(() => this.client.hget(this.key(`item:${id}`), 'data'));
+    return data ? (JSON.parse(data) as StoredItem) : null;
+  }
+
+  async snapshot(topic: string | undefined, limit: number): Promise<Snapshot> {
+    const reply = (await this.call(() =>
+      scripts.snapshot.run(this.client, [this.prefix, newEpoch(), topic ?? '', limit, Date.now()]),
+    )) as [string, number, number, string, string[]];
+    const [epoch, headSeq, topicSeq, topicAt, items] = reply;
+    return {
+      epoch,
+      headSeq: Number(headSeq),
+      topicSeq: Number(topicSeq),
+      topicAt: topicAt || undefined,
+      items: items.map((data) => JSON.parse(data) as Item),
+    };
+  }
+
+  async readAfter(after: number, limit: number): Promise<NewsEvent[]> {
+    const entries = await this.call(() =>
+      this.client.xrange(this.key('log'), String(after + 1), '+', 'COUNT', limit),
+    );
+    return entries.map(([, fields]) => {
+      const at = fields.indexOf('e');
+      return JSON.parse(fields[at + 1] as string) as NewsEvent;
+    });
+  }
+
+  async trim(now = Date.now()): Promise<number> {
+    let dropped = 0;
+    for (;;) {
+      const [count, more] = (await this.call(() =>
+        scripts.trim.run(this.client, [
+          this.prefix,
+          this.retention.maxEvents,
+          now - this.retention.maxAgeMs,
+          now - this.retention.itemMaxAgeMs,
+          TRIM_BATCH,
+        ]),
+      )) as [number, number];
+      dropped += Number(count);
+      if (!Number(more)) return dropped;
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.call(() => this.client.ping());
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
