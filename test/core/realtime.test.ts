@@ -242,3 +242,23 @@ describe('slow consumers', () => {
     await slow.stop();
   });
 });
+
+describe('heartbeats', () => {
+  it('drops a peer that stops answering pings', async () => {
+    const beating = await startServer({ env: { WS_HEARTBEAT_SECONDS: '1' } });
+    const live = await TestClient.connect(beating.wsUrl);
+    const dead = await TestClient.connect(beating.wsUrl);
+    await Promise.all([live.waitForType('welcome'), dead.waitForType('welcome')]);
+    // A peer that reads nothing never sees the pings, so never answers them.
+    (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const connections = async () =>
+      Number(/^newswire_ws_connections (\d+)$/m.exec(await (await fetch(`${beating.url}/metrics`)).text())?.[1]);
+    expect(await connections()).toBe(2);
+    const deadline = Date.now() + 5_000;
+    while ((await connections()) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await connections()).toBe(1);
+    expect(live.ws.readyState).toBe(WebSocket.OPEN);
+    await live.close();
+    await beating.stop();
+  });
+});
