@@ -1,0 +1,251 @@
+// One load-generator process: holds a share of the subscribers, measures
+// publish-to-receive latency for each delivery, checks order and loss, and
+// reports to the orchestrator over IPC. Never runs inside a server's process.
+import { io, type Socket as SioSocket } from 'socket.io-client';
+import WebSocket from 'ws';
+import { type Mark, parseMark, readMark } from './lib/payload.ts';
+import { now } from './lib/stats.ts';
+import type { ToWorker } from './lib/worker-protocol.ts';
+
+interface Sub {
+  ws: WebSocket | null;
+  sio: SioSocket | null;
+  url: string;
+  /** Last event number of the current run this subscriber saw. */
+  lastN: number;
+  got: number;
+  cursor: string;
+  resumed: boolean;
+  open: boolean;
+  closeCode: number;
+}
+
+const subs: Sub[] = [];
+let run = '';
+let expectPerSub = 0;
+let counts = new Map<number, number>();
+let target = 0;
+let latencies = new Float64Array(1 << 16);
+let samples = 0;
+let gaps = 0;
+let dups = 0;
+let stray = 0;
+let storm: { start: number; remaining: number } | null = null;
+let protocol: 'ws' | 'sio' = 'ws';
+
+const send = (message: unknown) => process.send?.(message);
+const openCount = () => subs.reduce((n, s) => n + (s.open ? 1 : 0), 0);
+
+function record(sub: Sub, mark: Mark, at: number): void {
+  if (mark.run !== run) {
+    stray++;
+    return;
+  }
+  if (samples === latencies.length) {
+    const grown = new Float64Array(latencies.length * 2);
+    grown.set(latencies);
+    latencies = grown;
+  }
+  latencies[samples++] = at - mark.sentAt;
+  if (mark.n <= sub.lastN) {
+    dups++;
+    return;
+  }
+  if (mark.n !== sub.lastN + 1) gaps += mark.n - sub.lastN - 1;
+  sub.lastN = mark.n;
+  sub.got++;
+  const count = (counts.get(mark.n) ?? 0) + 1;
+  counts.set(mark.n, count);
+  if (count === target) {
+    counts.delete(mark.n);
+    send({ type: 'done', n: mark.n });
+  }
+  if (storm && sub.got === expectPerSub) {
+    storm.remaining--;
+    if (storm.remaining === 0) {
+      send({ type: 'storm-done', ms: now() - storm.start, resumed: subs.filter((s) => s.resumed).length });
+      storm = null;
+    }
+  }
+}
+
+const CURSOR_AT = '{"type":"event","cursor":"'.length;
+
+function onWsMessage(sub: Sub, data: Buffer): void {
+  const at = now();
+  const mark = readMark(data);
+  if (mark) {
+    // Our server's frames start with the cursor: keep it for a resume.
+    if (data[2] === 0x74 && data[9] === 0x65) sub.cursor = data.toString('latin1', CURSOR_AT, data.indexOf(0x22, CURSOR_AT));
+    record(sub, mark, at);
+    return;
+  }
+  const text = data.toString('utf8');
+  if (text.startsWith('{"type":"welcome"')) {
+    const frame = JSON.parse(text) as { cursor: string; resumed: boolean };
+    sub.cursor = frame.cursor;
+    sub.resumed = frame.resumed;
+  }
+}
+
+function connectOne(sub: Sub, localAddress: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      sub.open = ok;
+      resolve(ok);
+    };
+    if (protocol === 'sio') {
+      const socket = io(sub.url, { transports: ['websocket'], forceNew: true, reconnection: false, localAddress } as never);
+      sub.sio = socket;
+      socket.on('connect', () => settle(true));
+      socket.on('connect_error', () => settle(false));
+      socket.on('disconnect', () => {
+        sub.open = false;
+      });
+      socket.on('event', (value: { item: { headline: string } }) => {
+        const at = now();
+        const mark = parseMark(value.item.headline);
+        if (mark) record(sub, mark, at);
+      });
+      return;
+    }
+    const ws = new WebSocket(sub.url, { perMessageDeflate: false, localAddress });
+    sub.ws = ws;
+    ws.on('open', () => settle(true));
+    ws.on('error', () => settle(false));
+    ws.on('close', (code) => {
+      sub.open = false;
+      sub.closeCode = code;
+      settle(false);
+    });
+    ws.on('message', (data: Buffer) => onWsMessage(sub, data));
+  });
+}
+
+async function connectAll(items: { sub: Sub; address: string }[], concurrency: number): Promise<number> {
+  let next = 0;
+  let ok = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const { sub, address } = items[next++] as { sub: Sub; address: string };
+      if (await connectOne(sub, address)) ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
+  return ok;
+}
+
+function closeAll(): Promise<void> {
+  const pending: Promise<void>[] = [];
+  for (const sub of subs) {
+    if (sub.ws && sub.ws.readyState !== WebSocket.CLOSED) {
+      const ws = sub.ws;
+      pending.push(new Promise((resolve) => ws.once('close', () => resolve())));
+      ws.terminate();
+    }
+    if (sub.sio) sub.sio.disconnect();
+    sub.open = false;
+  }
+  return Promise.all(pending).then(() => undefined);
+}
+
+process.on('message', async (message: ToWorker) => {
+  switch (message.type) {
+    case 'connect': {
+      protocol = message.protocol;
+      const start = now();
+      const items = Array.from({ length: message.count }, (_, i) => {
+        const sub: Sub = {
+          ws: null,
+          sio: null,
+          url: message.urls[(message.offset + i) % message.urls.length] as string,
+          lastN: 0,
+          got: 0,
+          cursor: '',
+          resumed: false,
+          open: false,
+          closeCode: 0,
+        };
+        subs.push(sub);
+        return { sub, address: message.addresses[i % message.addresses.length] as string };
+      });
+      const ok = await connectAll(items, message.concurrency);
+      send({ type: 'connected', ok, failed: message.count - ok, ms: now() - start });
+      break;
+    }
+    case 'run': {
+      run = message.run;
+      expectPerSub = message.expectPerSub ?? 0;
+      counts = new Map();
+      samples = 0;
+      gaps = dups = stray = 0;
+      for (const sub of subs) {
+        sub.lastN = 0;
+        sub.got = 0;
+      }
+      target = openCount();
+      send({ type: 'ready', open: target });
+      break;
+    }
+    case 'stats': {
+      const closeCodes: Record<string, number> = {};
+      for (const sub of subs) if (!sub.open && sub.closeCode) closeCodes[sub.closeCode] = (closeCodes[sub.closeCode] ?? 0) + 1;
+      let received = 0;
+      let complete = 0;
+      for (const sub of subs) {
+        received += sub.got;
+        if (expectPerSub && sub.got === expectPerSub) complete++;
+      }
+      send({
+        type: 'stats',
+        latencies: latencies.slice(0, samples),
+        received,
+        complete,
+        gaps,
+        dups,
+        stray,
+        open: openCount(),
+        closeCodes,
+      });
+      break;
+    }
+    case 'disconnect': {
+      await closeAll();
+      send({ type: 'disconnected' });
+      break;
+    }
+    case 'storm': {
+      // Every subscriber comes back at once with the cursor it last held.
+      run = message.run;
+      expectPerSub = message.expectPerSub;
+      counts = new Map();
+      samples = 0;
+      gaps = dups = stray = 0;
+      target = subs.length;
+      storm = { start: now(), remaining: subs.length };
+      const items = subs.map((sub, i) => {
+        sub.lastN = 0;
+        sub.got = 0;
+        sub.resumed = false;
+        sub.closeCode = 0;
+        const url = new URL(sub.url);
+        url.searchParams.set('cursor', sub.cursor);
+        sub.url = url.toString();
+        return { sub, address: message.addresses[i % message.addresses.length] as string };
+      });
+      const ok = await connectAll(items, message.concurrency);
+      send({ type: 'storm-connected', ok, ms: now() - (storm?.start ?? now()) });
+      break;
+    }
+    case 'exit': {
+      await closeAll();
+      process.exit(0);
+    }
+  }
+});
+
+process.on('disconnect', () => process.exit(0));
+send({ type: 'hello', pid: process.pid });

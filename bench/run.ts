@@ -1,0 +1,197 @@
+// Runs benchmark scenarios against each target in turn and writes one JSON
+// result file. Every target gets fresh processes and fresh subscribers.
+//
+//   node node_modules/tsx/dist/cli.mjs bench/run.ts --scenarios fanout,publish \
+//     --targets ours,raw-frame --subscribers 10000 --clients 2 --out bench/results/fanout-10k.json
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ClientPool } from './lib/pool.ts';
+import { openFiles, treeCpuMicros } from './lib/proc.ts';
+import { closePublisher, publish } from './lib/publisher.ts';
+import { fanout, settledRss, sustained } from './lib/scenarios.ts';
+import { stopEverything } from './lib/spawn.ts';
+import { now, round, sleep } from './lib/stats.ts';
+import { startTarget, type Target, type TargetName } from './lib/targets.ts';
+
+const { values } = parseArgs({
+  options: {
+    scenarios: { type: 'string', default: 'fanout' },
+    targets: { type: 'string', default: 'ours,raw-frame,raw-send,socketio' },
+    subscribers: { type: 'string', default: '10000' },
+    clients: { type: 'string', default: '2' },
+    events: { type: 'string', default: '20' },
+    rates: { type: 'string', default: '2,5,10,20,50' },
+    seconds: { type: 'string', default: '10' },
+    'publish-rate': { type: 'string', default: '2' },
+    behind: { type: 'string', default: '100' },
+    repeat: { type: 'string', default: '3' },
+    /** Extra subscriber totals to step up to, for memory at several sizes. */
+    steps: { type: 'string', default: '' },
+    out: { type: 'string' },
+    /** No settling pauses: for the smoke test, where memory figures do not matter. */
+    quick: { type: 'boolean', default: false },
+    'max-minutes': { type: 'string', default: '20' },
+  },
+});
+
+const scenarios = (values.scenarios as string).split(',');
+const targets = (values.targets as string).split(',').map((spec) => {
+  const [name, procs] = spec.split(':');
+  return { name: name as TargetName, processes: procs ? Number(procs) : undefined };
+});
+const subscribers = Number(values.subscribers);
+const clients = Number(values.clients);
+
+// Every run is bounded: past the deadline, everything started is stopped.
+const deadline = setTimeout(
+  async () => {
+    console.error(`bench: over ${values['max-minutes']} minutes, stopping everything`);
+    await stopEverything();
+    process.exit(2);
+  },
+  Number(values['max-minutes']) * 60_000,
+);
+deadline.unref();
+process.on('SIGINT', async () => {
+  await stopEverything();
+  process.exit(130);
+});
+
+const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+async function session(name: TargetName, processes: number | undefined): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = { target: name };
+  log(`${name}: starting${processes ? ` ${processes} processes` : ''}`);
+  const target = await startTarget(name, { processes });
+  const pool = await ClientPool.start(clients);
+  try {
+    out.processes = target.pids.length;
+    out.baseFds = target.workerPids.map(openFiles);
+    const settle = values.quick ? 0 : 1;
+    await sleep(1_000 * settle);
+    const idle = await settledRss(target, 2_000 * settle);
+    const connectStart = now();
+    const connected = await pool.connect(target.protocol, target.wsUrls, subscribers);
+    log(`${name}: ${connected.ok} connected, ${connected.failed} failed in ${round(connected.ms / 1000, 1)} s`);
+    out.connect = { ...connected, seconds: round((now() - connectStart) / 1000, 2) };
+    const memory = [await memoryAt(target, idle, connected.ok, settle)];
+    let total = connected.ok;
+    for (const step of (values.steps as string).split(',').filter(Boolean).map(Number)) {
+      const more = await pool.connect(target.protocol, target.wsUrls, step - total, { addressBase: 30 });
+      total += more.ok;
+      log(`${name}: stepped up to ${total} (${more.failed} failed)`);
+      memory.push(await memoryAt(target, idle, total, settle));
+    }
+    out.memory = memory;
+    log(`${name}: ${memory.map((m) => `${m.connections} conns ${m.perConnectionKB} KB/conn`).join(', ')}`);
+
+    for (const scenario of scenarios) {
+      if (scenario === 'memory') continue;
+      // A few events first, so every target runs warm code.
+      await fanout(target, pool, 3);
+      if (scenario === 'fanout') {
+        const res = await fanout(target, pool, Number(values.events));
+        out.fanout = res;
+        log(`${name}: fanout ${res.received}/${res.expected} ${res.cpuUsPerDelivery} µs/delivery p50 ${res.latencyMs.p50} p99 ${res.latencyMs.p99} ms`);
+      } else if (scenario === 'sustained') {
+        const sweep = [];
+        for (const rate of (values.rates as string).split(',').map(Number)) {
+          const res = await sustained(target, pool, rate, Number(values.seconds));
+          sweep.push(res);
+          log(`${name}: ${rate}/s ${res.ok ? 'ok' : 'FAIL'} lost ${res.lost} p99 ${res.latencyMs.p99} ms, ${res.cpuUsPerDelivery} µs/delivery, open ${res.subscribers}`);
+          if (!res.ok) break;
+        }
+        out.sustained = sweep;
+        out.maxSustainedRate = Math.max(0, ...sweep.filter((r) => r.ok).map((r) => r.rate));
+      } else if (scenario === 'publish') {
+        const res = await sustained(target, pool, Number(values['publish-rate']), Number(values.seconds));
+        out.publish = res;
+        log(`${name}: publish API p50 ${res.publishMs.p50} p99 ${res.publishMs.p99} ms with ${res.subscribers} subscribers`);
+      } else if (scenario === 'storm') {
+        out.storm = await storm(target, pool);
+      }
+    }
+  } finally {
+    await pool.stop();
+    await target.stop();
+  }
+  return out;
+}
+
+async function memoryAt(target: Target, idleKB: number, connections: number, settle: number) {
+  const connectedKB = await settledRss(target, 5_000 * settle);
+  return {
+    connections,
+    idleRssKB: idleKB,
+    connectedRssKB: connectedKB,
+    perConnectionKB: round((connectedKB - idleKB) / Math.max(1, connections), 2),
+    perProcessRssKB: target.workerPids.length > 1 ? Math.round(connectedKB / target.workerPids.length) : connectedKB,
+  };
+}
+
+/** Everyone drops, the newsroom publishes `behind` events, everyone comes back at once with its cursor. */
+async function storm(target: Target, pool: ClientPool) {
+  const behind = Number(values.behind);
+  const rounds = [];
+  for (let r = 0; r < Number(values.repeat); r++) {
+    await pool.disconnect();
+    await sleep(500);
+    const run = `r${process.pid.toString(36)}${r}`;
+    for (let n = 1; n <= behind; n++) await publish(target.httpUrls[0] as string, run, n);
+    const cpu0 = treeCpuMicros(target.pids);
+    const res = await pool.storm(run, behind, 60_000, { addressBase: r % 2 ? 30 : 50 });
+    const cpu = treeCpuMicros(target.pids) - cpu0;
+    const stats = await pool.stats();
+    const expected = subscribers * behind;
+    const row = {
+      subscribers,
+      behind,
+      doneMs: res.ms === null ? null : Math.round(res.ms),
+      connectMs: Math.round(res.connectMs),
+      resumed: res.resumed,
+      expected,
+      received: stats.received,
+      lost: expected - stats.received,
+      gaps: stats.gaps,
+      dups: stats.dups,
+      serverCpuSeconds: round(cpu / 1e6, 3),
+    };
+    rounds.push(row);
+    log(`${target.name}: storm ${r + 1}: done in ${row.doneMs} ms, resumed ${row.resumed}, lost ${row.lost}, dups ${row.dups}`);
+    await sleep(1_000);
+  }
+  return rounds;
+}
+
+const results: Record<string, unknown>[] = [];
+try {
+  for (const { name, processes } of targets) {
+    try {
+      results.push(await session(name, processes));
+    } catch (error) {
+      log(`${name}: failed: ${error instanceof Error ? error.message.split('\n').slice(0, 4).join(' | ') : error}`);
+      results.push({ target: name, error: String(error instanceof Error ? error.message.split('\n')[0] : error) });
+      await stopEverything();
+    }
+  }
+} finally {
+  closePublisher();
+  await stopEverything();
+}
+
+const report = {
+  scenarios,
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, kernel: release() },
+  params: { ...values, subscribers, clients },
+  command: `node node_modules/tsx/dist/cli.mjs bench/run.ts ${process.argv.slice(2).join(' ')}`,
+  results,
+};
+if (values.out) {
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${values.out}`);
+} else console.log(JSON.stringify(report, null, 2));
+process.exit(0);
