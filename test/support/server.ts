@@ -58,7 +58,9 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     SHUTDOWN_GRACE_SECONDS: '3',
     ...options.env,
   };
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/main.ts')], {
+  // tsx as a loader in this one process (as the Docker image runs it), not its CLI:
+  // the CLI forks a second node, and a SIGKILL would leave that one running.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
