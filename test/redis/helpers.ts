@@ -1,0 +1,100 @@
+// Shared pieces of the Redis tests: a redis-server with server processes on
+// it, an admin connection, and the order assertions every test makes.
+import { Redis } from 'ioredis';
+import { expect } from 'vitest';
+import { startRedis, type TestRedis } from '../support/redis.ts';
+import { api, newItem, startServer, type TestServer } from '../support/server.ts';
+import { type Frame, seqOf } from '../support/ws.ts';
+
+export interface Cluster {
+  redis: TestRedis;
+  servers: TestServer[];
+}
+
+export async function startCluster(processes: number, env: Record<string, string> = {}): Promise<Cluster> {
+  const redis = await startRedis();
+  const servers = await Promise.all(
+    Array.from({ length: processes }, () => startServer({ env: { REDIS_URL: redis.url, ...env } })),
+  );
+  return { redis, servers };
+}
+
+/** A plain connection for the test's own commands (CLIENT KILL, FLUSHALL, INFO). */
+export function adminClient(redis: TestRedis): Redis {
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+  client.on('error', () => {});
+  return client;
+}
+
+/** Publishes `count` items through `server`, `parallel` at a time; returns the 201 bodies in seq order. */
+export async function publishMany(
+  server: TestServer,
+  count: number,
+  parallel = 4,
+  fields: Record<string, unknown> = {},
+): Promise<{ id: string; seq: number; cursor: string }[]> {
+  const done: { id: string; seq: number; cursor: string }[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        next++;
+        const res = await api(server, 'POST', '/api/v1/items', newItem(fields));
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        done.push({ id: res.body.item.id, seq: seqOf(res.body.cursor), cursor: res.body.cursor });
+      }
+    }),
+  );
+  return done.sort((a, b) => a.seq - b.seq);
+}
+
+/** Event frames are strictly consecutive in seq (no gap, no duplicate) and come from one epoch. */
+export function expectConsecutive(events: Frame[], firstSeq?: number): number[] {
+  const seqs = events.map((e) => seqOf(e.cursor));
+  const start = firstSeq ?? seqs[0] ?? 0;
+  expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => start + i));
+  expect(new Set(events.map((e) => e.cursor?.split('-')[0])).size).toBeLessThanOrEqual(1);
+  return seqs;
+}
+
+export async function waitFor<T>(check: () => Promise<T | false | undefined> | T | false | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function readyz(server: TestServer): Promise<number> {
+  return (await fetch(`${server.url}/readyz`)).status;
+}
+
+/** The value of one counter in the server's /metrics. */
+export async function metric(server: TestServer, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+/** SIGKILL the redis-server (a crash: no shutdown, no final fsync) and wait for it to be gone. */
+export async function crashRedis(redis: TestRedis): Promise<void> {
+  const admin = adminClient(redis);
+  const info = await admin.info('server');
+  admin.disconnect();
+  const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+  process.kill(pid, 'SIGKILL');
+  await waitFor(
+    () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    5_000,
+    'redis-server to exit',
+  );
+}

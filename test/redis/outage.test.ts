@@ -1,0 +1,81 @@
+// Redis goes away (SIGKILL: no shutdown, no final fsync) and comes back from
+// its append-only file. Meanwhile writes are refused with 503 + Retry-After,
+// never acknowledged; readers keep their connections and cached feeds; after
+// it returns every acknowledged item is there and delivery resumes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopAllRedis, type TestRedis } from '../support/redis.ts';
+import { api, cleanup, newItem, type TestServer } from '../support/server.ts';
+import { TestClient } from '../support/ws.ts';
+import { crashRedis, expectConsecutive, publishMany, readyz, startCluster, waitFor } from './helpers.ts';
+
+describe('redis-server crashes and restarts', () => {
+  let redis: TestRedis;
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    const cluster = await startCluster(2);
+    redis = cluster.redis;
+    [a, b] = cluster.servers as [TestServer, TestServer];
+  });
+  afterAll(async () => {
+    await stopAllRedis();
+    await cleanup();
+  });
+
+  it('refuses writes with 503, keeps sockets and feeds, then resumes with nothing acknowledged lost', async () => {
+    const onA = await TestClient.connect(a.wsUrl);
+    const onB = await TestClient.connect(b.wsUrl, { topics: ['world'] });
+    await Promise.all([onA.waitForType('welcome'), onB.waitForType('welcome')]);
+
+    const acked = await publishMany(a, 10, 2);
+    await onB.waitForEvents(10);
+    const feedBefore = await fetch(`${b.url}/feeds/all.json`);
+    expect(feedBefore.status).toBe(200);
+    const feedBody = await feedBefore.text();
+    for (const { id } of acked) expect(feedBody).toContain(id);
+
+    await crashRedis(redis);
+
+    // Writes: refused at once, with a hint when to retry, on every write path.
+    const refused = newItem();
+    const started = Date.now();
+    const post = await api(a, 'POST', '/api/v1/items', refused);
+    expect(post.status).toBe(503);
+    expect(post.headers.get('retry-after')).toBe('2');
+    expect(Date.now() - started).toBeLessThan(2_500);
+    const put = await api(b, 'PUT', `/api/v1/items/${acked[0]?.id}`, { ...newItem(), id: acked[0]?.id });
+    expect(put.status).toBe(503);
+    expect(put.headers.get('retry-after')).toBe('2');
+    const del = await api(b, 'DELETE', `/api/v1/items/${acked[1]?.id}?reason=test`);
+    expect(del.status).toBe(503);
+
+    // Readiness drops on both processes; feeds come from the last render.
+    await waitFor(async () => (await readyz(a)) === 503 && (await readyz(b)) === 503, 5_000, '/readyz 503');
+    const feedDuring = await fetch(`${b.url}/feeds/all.json`);
+    expect(feedDuring.status).toBe(200);
+    expect(await feedDuring.text()).toBe(feedBody);
+
+    await redis.start();
+    await waitFor(async () => (await readyz(a)) === 200 && (await readyz(b)) === 200, 10_000, '/readyz 200');
+
+    // Sockets opened before the crash are still the same open sockets.
+    expect(onA.closeCode).toBeUndefined();
+    expect(onB.closeCode).toBeUndefined();
+
+    // Every acknowledged item survived; the refused one was never written.
+    for (const { id } of acked) expect((await api(b, 'GET', `/api/v1/items/${id}`)).status).toBe(200);
+    expect((await api(a, 'GET', `/api/v1/items/${refused.id}`)).status).toBe(404);
+
+    // Delivery resumes on both processes, right after the last acknowledged seq.
+    const after = await publishMany(b, 5, 1);
+    expect(after[0]?.seq).toBe((acked.at(-1)?.seq ?? 0) + 1);
+    const all = [...acked, ...after];
+    for (const client of [onA, onB]) {
+      const events = await client.waitForEvents(all.length, 5_000);
+      expect(events).toHaveLength(all.length);
+      expect(expectConsecutive(events, acked[0]?.seq)).toEqual(all.map((p) => p.seq));
+      expect(client.frames.filter((f) => f.type === 'reset')).toHaveLength(0);
+    }
+    await Promise.all([onA.close(), onB.close()]);
+  });
+});
