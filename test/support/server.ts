@@ -56,6 +56,10 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     PUBLISHER_TOKENS: TOKEN,
     LOG_LEVEL: 'info',
     SHUTDOWN_GRACE_SECONDS: '3',
+    // Backend switch (TEST_BACKEND=redis): see backend.ts.
+    ...(process.env.TEST_BACKEND === 'redis' && !options.env?.REDIS_URL
+      ? await (await import('./backend.ts')).redisBackendEnv(dataDir)
+      : {}),
     ...options.env,
   };
   // tsx as a loader in this one process (as the Docker image runs it), not its CLI:
@@ -130,6 +134,8 @@ export async function cleanup(): Promise<void> {
         }),
     ),
   );
+  // Backend switch (TEST_BACKEND=redis): the shared redis-server goes too.
+  if (process.env.TEST_BACKEND === 'redis') await (await import('./backend.ts')).stopRedisBackend();
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
   folders.clear();
 }
