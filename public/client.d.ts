@@ -1,0 +1,87 @@
+// Types for client.js, for TypeScript callers (and the tests).
+
+export type ClientState = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'closed';
+
+export interface NewsItem {
+  id: string;
+  topics: string[];
+  version: number;
+  publishedAt: string;
+  updatedAt: string;
+  status: 'published' | 'retracted';
+  headline?: string;
+  priority?: 'flash' | 'bulletin' | 'urgent' | 'routine';
+  changeNote?: string;
+  reason?: string;
+  [field: string]: unknown;
+}
+
+export interface EventFrame {
+  type: 'event';
+  cursor: string;
+  event: 'published' | 'updated' | 'retracted';
+  item: NewsItem;
+}
+
+export interface ResetFrame {
+  type: 'reset';
+  cursor: string;
+  reason: string;
+  items: NewsItem[];
+}
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  cursor: string;
+  resumed: boolean;
+  topics: string[];
+  heartbeatMs?: number;
+}
+
+export interface StateInfo {
+  attempt: number;
+  delayMs?: number;
+  code?: number;
+  reason?: string;
+}
+
+export interface CursorStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export interface ClientOptions {
+  url?: string;
+  topics?: string[] | null;
+  cursor?: string | null;
+  WebSocket?: unknown;
+  storage?: CursorStorage | null;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  pongTimeoutMs?: number;
+  random?: () => number;
+  onEvent?(frame: EventFrame): void;
+  onReset?(frame: ResetFrame): void;
+  onState?(state: ClientState, info: StateInfo): void;
+  onWelcome?(frame: WelcomeFrame): void;
+  onError?(error: { code: string; message: string }): void;
+}
+
+export class NewsClient {
+  constructor(options?: ClientOptions);
+  readonly state: ClientState;
+  readonly cursor: string | null;
+  readonly topics: string[] | null;
+  readonly attempt: number;
+  start(): this;
+  close(): void;
+  /** Resolves once the server applied it; rejects with the server's error. */
+  subscribe(topics: string[]): Promise<void>;
+  unsubscribe(topics: string[]): Promise<void>;
+  reconnectNow(): void;
+}
+
+export function connect(options?: ClientOptions): NewsClient;
+export function parseCursor(cursor: unknown): { epoch: string; seq: number } | null;
+export function backoffDelay(attempt: number, initialDelayMs: number, maxDelayMs: number, random?: () => number): number;
+export function cursorKey(topics: string[] | null): string;
