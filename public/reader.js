@@ -1,50 +1,181 @@
-// Keeps the server-rendered list live: resume from the page's cursor.
-const main = document.getElementById('items');
-const status = document.getElementById('status');
-const topics = main.dataset.topics;
-let cursor = main.dataset.cursor;
+// The reader page: keeps the server-rendered list live from the page's cursor.
+import { createAnnouncer } from './announce.js';
+import { NewsClient } from './client.js';
+import { findCard, markFresh, remove, upsert } from './live-list.js';
+import { desktopAlerts } from './notify.js';
+import { isAlert, itemHref, refreshTimes, relativeTime, absoluteTime, storyCard, guardImage } from './render.js';
+import { connectionIndicator } from './status.js';
 
-function card(item) {
-  const article = document.createElement('article');
-  article.className = `item priority-${item.priority}`;
-  article.id = `item-${item.id}`;
-  article.dataset.id = item.id;
-  const h2 = document.createElement('h2');
-  const a = document.createElement('a');
-  a.href = item.url ?? `/items/${encodeURIComponent(item.id)}`;
-  a.textContent = item.headline;
-  h2.append(a);
-  article.append(h2);
-  if (item.summary) {
-    const p = document.createElement('p');
-    p.className = 'summary';
-    p.textContent = item.summary;
-    article.append(p);
+const LABEL = { flash: 'Flash', bulletin: 'Bulletin' };
+const MAX_STORIES = 100;
+
+const list = document.getElementById('stories');
+const empty = document.getElementById('empty');
+const banner = document.getElementById('breaking');
+const newStories = document.getElementById('new-stories');
+const announcer = createAnnouncer(
+  document.getElementById('announce-polite'),
+  document.getElementById('announce-assertive'),
+);
+const alerts = desktopAlerts(document.getElementById('alerts-toggle'));
+const topics = list.dataset.topics === 'all' ? null : list.dataset.topics.split(',');
+const baseTitle = document.title;
+let unseen = 0;
+let unseenAbove = [];
+
+for (const img of document.querySelectorAll('.story-media img')) guardImage(img);
+refreshTimes(document);
+setInterval(() => refreshTimes(document), 30_000);
+
+function cardFor(id) {
+  return findCard(list, id);
+}
+
+function headlineOf(card) {
+  return card?.querySelector('.story-headline')?.textContent ?? '';
+}
+
+function showEmpty() {
+  empty.hidden = list.children.length > 0;
+}
+
+function isAbove(card) {
+  return card.getBoundingClientRect().bottom < 0;
+}
+
+function noteUnseen(card) {
+  if (document.hidden) {
+    unseen++;
+    document.title = `(${unseen}) ${baseTitle}`;
   }
-  return article;
+  if (isAbove(card)) {
+    unseenAbove.push(card.dataset.id);
+    newStories.textContent = `↑ ${unseenAbove.length} new ${unseenAbove.length === 1 ? 'story' : 'stories'}`;
+    newStories.hidden = false;
+  }
 }
 
-function connect(delay = 500) {
-  const url = new URL('/ws', location.href);
-  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  if (topics !== 'all') url.searchParams.set('topics', topics);
-  if (cursor) url.searchParams.set('cursor', cursor);
-  const ws = new WebSocket(url);
-  ws.onopen = () => { status.dataset.state = 'live'; status.textContent = 'live'; delay = 500; };
-  ws.onmessage = (message) => {
-    const frame = JSON.parse(message.data);
-    if (frame.cursor) cursor = frame.cursor;
-    if (frame.type === 'reset') {
-      main.replaceChildren(...frame.items.map(card));
-    } else if (frame.type === 'event') {
-      document.getElementById(`item-${frame.item.id}`)?.remove();
-      if (frame.event !== 'retracted') main.prepend(card(frame.item));
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden) {
+    unseen = 0;
+    document.title = baseTitle;
+  }
+});
+
+window.addEventListener(
+  'scroll',
+  () => {
+    if (!newStories.hidden && window.scrollY < list.offsetTop) {
+      newStories.hidden = true;
+      unseenAbove = [];
     }
-  };
-  ws.onclose = () => {
-    status.dataset.state = 'reconnecting';
-    status.textContent = 'reconnecting…';
-    setTimeout(() => connect(Math.min(delay * 2, 15000)), delay * (0.5 + Math.random()));
-  };
+  },
+  { passive: true },
+);
+
+newStories.addEventListener('click', () => {
+  const first = unseenAbove.length ? cardFor(unseenAbove[unseenAbove.length - 1]) : list.firstElementChild;
+  newStories.hidden = true;
+  unseenAbove = [];
+  window.scrollTo({ top: 0 });
+  first?.querySelector('.story-headline a')?.focus({ preventScroll: true });
+});
+
+function showBanner(item) {
+  banner.dataset.id = item.id;
+  banner.classList.toggle('breaking-bulletin', item.priority === 'bulletin');
+  banner.classList.toggle('breaking-flash', item.priority === 'flash');
+  banner.querySelector('.breaking-label').textContent = LABEL[item.priority];
+  const link = banner.querySelector('.breaking-headline');
+  link.textContent = item.headline;
+  link.href = itemHref(item);
+  const time = banner.querySelector('.breaking-time');
+  time.dateTime = item.publishedAt;
+  time.title = absoluteTime(item.publishedAt);
+  time.textContent = relativeTime(item.publishedAt);
+  banner.hidden = false;
+  banner.classList.remove('arrived');
+  void banner.offsetWidth;
+  banner.classList.add('arrived');
 }
-connect();
+
+function hideBannerFor(id) {
+  if (banner.dataset.id === id) {
+    banner.hidden = true;
+    delete banner.dataset.id;
+  }
+}
+
+banner.querySelector('.breaking-close').addEventListener('click', () => {
+  banner.hidden = true;
+  document.getElementById('main').focus({ preventScroll: true });
+});
+
+function alertReaders(item) {
+  const label = LABEL[item.priority];
+  showBanner(item);
+  announcer.alert(`${label}: ${item.headline}`);
+  alerts.show(item, label, () => cardFor(item.id)?.scrollIntoView({ block: 'center' }));
+}
+
+function onEvent(frame) {
+  const { item } = frame;
+  if (frame.event === 'retracted') {
+    const removed = remove(list, item.id);
+    if (!removed) return;
+    hideBannerFor(item.id);
+    showEmpty();
+    announcer.polite('retracted', `Withdrawn: ${headlineOf(removed)}`);
+    return;
+  }
+  const { card, previous } = upsert(list, item, storyCard, MAX_STORIES);
+  showEmpty();
+  if (!card) return;
+  markFresh(card);
+  const wasAlert = previous?.classList.contains('priority-flash') || previous?.classList.contains('priority-bulletin');
+  // Interrupt for a new alert, or for a story raised to flash or bulletin.
+  if (isAlert(item) && (previous ? !wasAlert : frame.event === 'published')) {
+    alertReaders(item);
+  } else {
+    if (banner.dataset.id === item.id) {
+      if (isAlert(item)) showBanner(item);
+      else hideBannerFor(item.id);
+    }
+    announcer.polite(
+      previous ? 'updated' : 'published',
+      previous ? `Updated: ${item.headline}${item.changeNote ? `. ${item.changeNote}` : ''}` : `New story: ${item.headline}`,
+    );
+  }
+  if (!previous) noteUnseen(card);
+}
+
+function onReset(frame) {
+  list.replaceChildren(...frame.items.slice(0, MAX_STORIES).map(storyCard));
+  if (banner.dataset.id && !cardFor(banner.dataset.id)) hideBannerFor(banner.dataset.id);
+  showEmpty();
+  announcer.now('The list of stories was refreshed.');
+}
+
+let storage = null;
+try {
+  storage = window.sessionStorage;
+} catch {
+  // storage disabled: the cursor lives in memory only
+}
+
+const client = new NewsClient({
+  topics,
+  // The server-rendered list matches the page's cursor, so it wins over a stored one:
+  // the stored cursor only serves when the page came without one.
+  cursor: list.dataset.cursor || null,
+  storage,
+  onEvent,
+  onReset,
+  onState: connectionIndicator(document.getElementById('connection')),
+});
+client.start();
+
+// Coming back from the back/forward cache: the socket was closed while frozen.
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) client.reconnectNow();
+});

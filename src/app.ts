@@ -19,6 +19,8 @@ import { feedRoutes } from './feeds/routes.ts';
 import { Hub } from './hub/hub.ts';
 import type { Logger } from './ops/logger.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
+import { notFoundPage, withdrawnPage } from './pages/layout.ts';
+import { newsroomPage } from './pages/newsroom.ts';
 import { itemPage, readerPage } from './pages/reader.ts';
 import { Gateway } from './realtime/gateway.ts';
 import { parseTopicsParam } from './realtime/protocol.ts';
@@ -233,11 +235,16 @@ export function createApp({ config, store, bus, metrics, feeds, logger }: AppDep
   app.get('/items/:id', async (c) => {
     const id = c.req.param('id');
     const item = ID_PATTERN.test(id) ? await store.getItem(id) : null;
-    if (!item) return c.html('<!doctype html><title>Not found</title><p>No such item.</p>', 404);
-    if (item.status === 'retracted') {
-      return c.html('<!doctype html><title>Withdrawn</title><p>This item was withdrawn.</p>', 410);
-    }
+    if (!item) return c.html(notFoundPage(config.siteTitle), 404);
+    if (item.status === 'retracted') return c.html(withdrawnPage(config.siteTitle, item.reason), 410);
+    c.header('Cache-Control', 'no-cache');
     return c.html(itemPage(config.siteTitle, item));
+  });
+
+  // Newsroom console: a static shell; the token lives in the tab, never in a cookie.
+  app.get('/newsroom', (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.html(newsroomPage(config.siteTitle));
   });
   app.use(
     '/assets/*',

@@ -1,69 +1,113 @@
 // The reader page: first paint lists the latest items (server-rendered), then
-// the browser client keeps it live over the WebSocket.
+// /assets/reader.js keeps it live over the WebSocket from the page's cursor.
 import type { Item } from '../domain/item.ts';
+import { isAlert, itemHref, priorityLabel, storyCard, timeTag, topicHref, topicName } from './cards.ts';
 import { html, type Markup, trusted } from './html.ts';
+import { connectionStatus, type FeedLink, shell } from './layout.ts';
+import { absoluteTime } from './time.ts';
 
 export interface ReaderPageOptions {
   siteTitle: string;
   topics: string[] | null;
   items: Item[];
   cursor: string;
+  now?: number;
 }
 
-export function itemCard(item: Item): Markup {
-  const urgent = item.priority === 'flash' || item.priority === 'bulletin';
-  return html`<article class="item priority-${item.priority}" id="item-${item.id}" data-id="${item.id}" data-version="${item.version}">
-  <header>
-    ${urgent ? html`<span class="badge">${item.priority.toUpperCase()}</span>` : ''}
-    <h2><a href="${item.url ?? `/items/${encodeURIComponent(item.id)}`}">${item.headline}</a></h2>
-    <p class="meta"><time datetime="${item.publishedAt}">${item.publishedAt}</time>${item.source ? html` · ${item.source}` : ''}${item.version > 1 ? html` · <span class="updated">updated${item.changeNote ? html`: ${item.changeNote}` : ''}</span>` : ''}</p>
-  </header>
-  ${item.summary ? html`<p class="summary">${item.summary}</p>` : ''}
-</article>`;
+/** A breaking banner on first paint when an alert is this fresh. */
+const BANNER_MAX_AGE_MS = 60 * 60_000;
+const SECTION_LINKS = 8;
+
+/** The topics most present in the list, for the section links. */
+function sections(items: Item[], current: string[] | null): string[] {
+  const counts = new Map<string, number>();
+  for (const item of items) for (const topic of item.topics) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([t]) => t);
+  const picked = [...(current ?? []), ...ranked.filter((t) => !current?.includes(t))];
+  return picked.slice(0, Math.max(SECTION_LINKS, current?.length ?? 0));
+}
+
+function sectionNav(items: Item[], current: string[] | null): Markup {
+  const only = current?.length === 1 ? current[0] : undefined;
+  return html`<nav class="sections" aria-label="Sections"><ul><li><a href="/"${current ? '' : html` aria-current="page"`}>All news</a></li>${sections(items, current).map(
+    (topic) => html`<li><a href="${topicHref(topic)}"${topic === only ? html` aria-current="page"` : ''}>${topicName(topic)}</a></li>`,
+  )}</ul></nav>`;
+}
+
+function banner(items: Item[], now: number): Markup {
+  const alert = items.find((item) => isAlert(item) && now - Date.parse(item.publishedAt) < BANNER_MAX_AGE_MS);
+  return html`<aside id="breaking" class="breaking${alert ? html` breaking-${alert.priority}` : ''}" aria-label="Breaking news"${alert ? html` data-id="${alert.id}"` : ' hidden'}><div class="breaking-inner"><span class="breaking-label">${alert ? (alert.priority === 'flash' ? 'Flash' : 'Bulletin') : 'Breaking'}</span><a class="breaking-headline" href="${alert ? itemHref(alert) : '/'}">${alert?.headline ?? ''}</a>${
+    alert ? timeTag(alert.publishedAt, now, 'rel breaking-time') : html`<time class="rel breaking-time"></time>`
+  }<button type="button" class="breaking-close" aria-label="Dismiss the breaking news banner">×</button></div></aside>`;
+}
+
+function feedLinks(topics: string[] | null, siteTitle: string): FeedLink[] {
+  if (!topics) return [{ title: siteTitle, topic: 'all' }];
+  return topics.map((topic) => ({ title: `${siteTitle}: ${topicName(topic)}`, topic }));
 }
 
 export function readerPage(options: ReaderPageOptions): string {
-  const topicKey = options.topics ? options.topics.join(',') : 'all';
-  const feedTopic = options.topics?.length === 1 ? options.topics[0] : 'all';
-  const title = options.topics ? `${options.siteTitle}: ${options.topics.join(', ')}` : options.siteTitle;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<link rel="alternate" type="application/rss+xml" title="${title} (RSS)" href="/feeds/${feedTopic}.rss">
-<link rel="alternate" type="application/atom+xml" title="${title} (Atom)" href="/feeds/${feedTopic}.atom">
-<link rel="alternate" type="application/feed+json" title="${title} (JSON Feed)" href="/feeds/${feedTopic}.json">
-<link rel="stylesheet" href="/assets/site.css">
-</head>
-<body>
-<header class="masthead"><h1>${title}</h1><p id="status" class="status" role="status" data-state="connecting">connecting…</p></header>
-<main id="items" aria-live="polite" data-topics="${topicKey}" data-cursor="${options.cursor}">
-${options.items.map(itemCard)}
+  const { siteTitle, topics, items } = options;
+  const now = options.now ?? Date.now();
+  const named = topics ? topics.map(topicName).join(', ') : 'Latest news';
+  const heading = named.charAt(0).toUpperCase() + named.slice(1);
+  const feeds = feedLinks(topics, siteTitle);
+  return shell({
+    siteTitle,
+    title: topics ? `${heading} · ${siteTitle}` : `${siteTitle}: latest news`,
+    description: `Breaking news as it happens${topics ? `: ${heading}` : ''}.`,
+    bodyClass: 'reader',
+    dateline: new Date(now).toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }),
+    scripts: ['reader.js'],
+    feeds,
+    tools: html`<div class="masthead-tools">${connectionStatus()}<button type="button" id="alerts-toggle" class="button button-quiet" aria-pressed="false" hidden>Desktop alerts</button></div>`,
+    nav: sectionNav(items, topics),
+    body: html`${banner(items, now)}
+<main id="main" class="latest" tabindex="-1">
+<div class="latest-head"><h1>${heading}</h1><p class="latest-note">New stories appear here as they are published.</p></div>
+<button type="button" id="new-stories" class="new-stories" hidden>New stories</button>
+<div id="stories" class="stories" data-topics="${topics ? topics.join(',') : 'all'}" data-cursor="${options.cursor}">${items.map((item) => storyCard(item, now))}</div>
+<p id="empty" class="empty"${items.length ? ' hidden' : ''}>No stories yet. This page updates by itself: keep it open.</p>
 </main>
-<script type="module" src="/assets/reader.js"></script>
-</body>
-</html>`.value;
+<div id="announce-polite" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
+<div id="announce-assertive" class="visually-hidden" aria-live="assertive" aria-atomic="true"></div>`,
+    footer: html`<p>Follow ${topics ? heading : 'every story'} in a feed reader: ${feeds.map(
+      (feed, index) =>
+        html`${index ? ' · ' : ''}${topics ? html`${topicName(feed.topic)}: ` : ''}<a href="/feeds/${feed.topic}.rss">RSS</a>, <a href="/feeds/${feed.topic}.atom">Atom</a>, <a href="/feeds/${feed.topic}.json">JSON Feed</a>`,
+    )}</p>`,
+  });
 }
 
 export function itemPage(siteTitle: string, item: Item): string {
-  return html`<!doctype html>
-<html lang="${item.language ?? 'en'}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${item.headline} · ${siteTitle}</title>
-<link rel="stylesheet" href="/assets/site.css">
-</head>
-<body>
-<header class="masthead"><p><a href="/">${siteTitle}</a></p></header>
-<main class="story">
-  <h1>${item.headline}</h1>
-  <p class="meta"><time datetime="${item.publishedAt}">${item.publishedAt}</time>${item.byline ? html` · ${item.byline}` : ''}${item.source ? html` · ${item.source}` : ''}</p>
-  ${item.image ? html`<figure><img src="${item.image.url}" alt="${item.image.alt}"></figure>` : ''}
-  ${item.body ? trusted(item.body) : item.summary ? html`<p>${item.summary}</p>` : ''}
-</main>
-</body>
-</html>`.value;
+  const lang = item.language ?? 'en';
+  return shell({
+    siteTitle,
+    title: `${item.headline} · ${siteTitle}`,
+    description: item.summary,
+    lang: 'en',
+    bodyClass: 'article-page',
+    scripts: ['item.js'],
+    feeds: item.topics.map((topic) => ({ title: `${siteTitle}: ${topicName(topic)}`, topic })),
+    tools: html`<div class="masthead-tools">${connectionStatus()}</div>`,
+    body: html`<main id="main" class="article priority-${item.priority}" data-id="${item.id}" data-version="${item.version}" data-topics="${item.topics.join(',')}">
+<p id="article-notice" class="article-notice" role="status" hidden></p>
+<article lang="${lang}">
+<p class="story-kicker">${priorityLabel(item)}${item.topics.map((topic) => html`<a class="topic" href="${topicHref(topic)}">${topicName(topic)}</a>`)}</p>
+<h1 class="article-headline">${item.headline}</h1>
+${item.summary ? html`<p class="article-standfirst">${item.summary}</p>` : ''}
+<p class="article-meta">${item.byline ? html`<span class="byline">${item.byline}</span>` : ''}${item.source ? html`<span class="source">${item.source}</span>` : ''}<span>Published <time datetime="${item.publishedAt}">${absoluteTime(item.publishedAt)}</time></span></p>
+${
+  item.version > 1
+    ? html`<p class="story-update"><strong class="updated-mark">Updated</strong> <time datetime="${item.updatedAt}">${absoluteTime(item.updatedAt)}</time>${
+        item.changeNote ? html`<span class="change-note">${item.changeNote}</span>` : ''
+      }</p>`
+    : ''
+}
+${item.image ? html`<figure class="article-figure story-media"><img src="${item.image.url}" alt="${item.image.alt}"><figcaption>${item.image.alt}</figcaption></figure>` : ''}
+<div class="article-body">${item.body ? trusted(item.body) : ''}</div>
+${item.url ? html`<p class="article-source-link"><a href="${item.url}" rel="noopener noreferrer">Read the original story</a></p>` : ''}
+</article>
+<p class="article-back"><a href="/">← Latest news</a></p>
+</main>`,
+  });
 }

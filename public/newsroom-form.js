@@ -1,0 +1,149 @@
+// The item form: reading it into an API body, filling it from an item, and
+// showing the server's field errors next to the fields they belong to.
+
+const TEXT_FIELDS = ['summary', 'url', 'language', 'source', 'byline'];
+
+/** The form's values as the API's item input; empty optional fields are left out. */
+export function readItem(form) {
+  const value = (name) => form.elements.namedItem(name).value.trim();
+  const item = {
+    headline: value('headline'),
+    topics: value('topics')
+      .split(',')
+      .map((topic) => topic.trim())
+      .filter(Boolean),
+    priority: form.elements.namedItem('priority').value || 'routine',
+  };
+  for (const name of TEXT_FIELDS) if (value(name)) item[name] = value(name);
+  const body = form.elements.namedItem('body').value;
+  if (body.trim()) item.body = body;
+  const imageUrl = value('image-url');
+  const imageAlt = value('image-alt');
+  if (imageUrl || imageAlt) item.image = { url: imageUrl, alt: imageAlt };
+  const expires = value('expiresAt');
+  if (expires) {
+    const date = new Date(expires);
+    // An unreadable date goes as typed: the server says what is wrong with it.
+    item.expiresAt = Number.isNaN(date.getTime()) ? expires : date.toISOString();
+  }
+  const id = value('id');
+  if (id) item.id = id;
+  return item;
+}
+
+/** ISO time → the value of a datetime-local input, in local time. */
+function toLocalInput(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export function fillItem(form, item) {
+  const set = (name, value) => {
+    form.elements.namedItem(name).value = value ?? '';
+  };
+  set('headline', item.headline);
+  set('topics', item.topics.join(', '));
+  for (const name of TEXT_FIELDS) set(name, item[name]);
+  set('body', item.body);
+  set('image-url', item.image?.url);
+  set('image-alt', item.image?.alt);
+  set('expiresAt', item.expiresAt ? toLocalInput(item.expiresAt) : '');
+  set('id', item.id);
+  set('changeNote', '');
+  for (const radio of form.querySelectorAll('input[name="priority"]')) radio.checked = radio.value === item.priority;
+}
+
+const LABELS = {
+  id: 'Item id',
+  headline: 'Headline',
+  summary: 'Summary',
+  body: 'Body',
+  url: 'Link',
+  topics: 'Topics',
+  priority: 'Priority',
+  language: 'Language',
+  source: 'Source',
+  byline: 'Byline',
+  'image-url': 'Image URL',
+  'image-alt': 'Image description',
+  expiresAt: 'Expires',
+  embargoUntil: 'Embargo',
+  changeNote: 'Change note',
+};
+
+/** Which form field an API error path belongs to ("image.url" → "image-url"). */
+export function fieldFor(path) {
+  const [head, next] = path.split('.');
+  if (head === 'image') return next === 'alt' ? 'image-alt' : 'image-url';
+  return head in LABELS ? head : null;
+}
+
+function describe(error, sent) {
+  const [head, index] = error.path.split('.');
+  if (head === 'topics' && index !== undefined && /^\d+$/.test(index)) {
+    const topic = sent?.topics?.[Number(index)];
+    return `“${topic ?? `topic ${Number(index) + 1}`}” ${error.message}`;
+  }
+  return error.message;
+}
+
+export function clearErrors(form, summary) {
+  for (const message of form.querySelectorAll('.field-error')) {
+    message.hidden = true;
+    message.textContent = '';
+  }
+  for (const control of form.querySelectorAll('[aria-invalid]')) control.removeAttribute('aria-invalid');
+  for (const field of form.querySelectorAll('.field.has-error')) field.classList.remove('has-error');
+  if (summary) {
+    summary.hidden = true;
+    summary.querySelector('ul').replaceChildren();
+  }
+}
+
+/**
+ * Puts each error next to its field and lists them all in the summary.
+ * `extra` holds messages that belong to no field. Focuses the summary.
+ */
+export function showErrors(form, summary, errors, sent, extra = []) {
+  clearErrors(form, summary);
+  const list = summary.querySelector('ul');
+  const byField = new Map();
+  for (const error of errors) {
+    const name = fieldFor(error.path);
+    const text = describe(error, sent);
+    if (name && form.querySelector(`[data-field="${name}"]`)) {
+      byField.set(name, [...(byField.get(name) ?? []), text]);
+    } else {
+      extra.push(`${error.path}: ${text}`);
+    }
+  }
+  for (const [name, messages] of byField) {
+    const field = form.querySelector(`[data-field="${name}"]`);
+    const message = field.querySelector('.field-error');
+    message.textContent = messages.join(' · ');
+    message.hidden = false;
+    field.classList.add('has-error');
+    const control = field.querySelector('input, textarea, select');
+    if (control && field.tagName !== 'FIELDSET') control.setAttribute('aria-invalid', 'true');
+    if (field.tagName === 'FIELDSET') field.setAttribute('aria-invalid', 'true');
+    const li = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = `#${control?.id ?? ''}`;
+    link.textContent = `${LABELS[name]}: ${messages.join(' · ')}`;
+    link.addEventListener('click', (event) => {
+      event.preventDefault();
+      control?.focus();
+    });
+    li.append(link);
+    list.append(li);
+  }
+  for (const text of extra) {
+    const li = document.createElement('li');
+    li.textContent = text;
+    list.append(li);
+  }
+  summary.hidden = list.children.length === 0;
+  if (!summary.hidden) summary.focus();
+}

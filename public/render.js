@@ -1,0 +1,126 @@
+// Builds the DOM for a story card: the same markup the server renders
+// (src/pages/cards.ts), built with textContent only, so untrusted text can
+// never become markup.
+
+const LABELS = { flash: 'Flash', bulletin: 'Bulletin', urgent: 'Urgent' };
+
+/** Flash and bulletin interrupt; the rest wait their turn. */
+export function isAlert(item) {
+  return item.priority === 'flash' || item.priority === 'bulletin';
+}
+
+export function itemHref(item) {
+  return `/items/${encodeURIComponent(item.id)}`;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** "just now", "5 min ago", "3 h ago", then a date. */
+export function relativeTime(iso, now = Date.now()) {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return '';
+  const seconds = Math.round((now - then) / 1000);
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const date = new Date(then);
+  const sameYear = date.getFullYear() === new Date(now).getFullYear();
+  return date.toLocaleDateString(undefined, { day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }) });
+}
+
+export function absoluteTime(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? ''
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+function timeElement(iso, className) {
+  const time = el('time', className, relativeTime(iso));
+  time.dateTime = iso;
+  time.title = absoluteTime(iso);
+  return time;
+}
+
+/** Refreshes every relative time under `root`. */
+export function refreshTimes(root, now = Date.now()) {
+  for (const time of root.querySelectorAll('time[datetime]')) {
+    if (!time.classList.contains('rel')) continue;
+    time.textContent = relativeTime(time.dateTime, now);
+  }
+}
+
+/** Server-rendered images may fail before any script runs: hide those too. */
+export function guardImage(img) {
+  const hide = () => img.closest('.story-media')?.remove();
+  if (img.complete && img.naturalWidth === 0 && img.getAttribute('src')) hide();
+  else img.addEventListener('error', hide, { once: true });
+}
+
+/** A story card for a live item. */
+export function storyCard(item) {
+  const article = el('article', `story priority-${item.priority}`);
+  article.id = `item-${item.id}`;
+  article.dataset.id = item.id;
+  article.dataset.version = String(item.version);
+  article.setAttribute('aria-labelledby', `headline-${item.id}`);
+
+  const text = el('div', 'story-text');
+  const kicker = el('p', 'story-kicker');
+  const label = LABELS[item.priority];
+  if (label) kicker.append(el('span', `label label-${item.priority}`, label));
+  for (const topic of item.topics) {
+    const link = el('a', 'topic', topic.replaceAll('-', ' '));
+    link.href = `/?topics=${encodeURIComponent(topic)}`;
+    kicker.append(link);
+  }
+  text.append(kicker);
+
+  const h2 = el('h2', 'story-headline');
+  h2.id = `headline-${item.id}`;
+  const link = el('a', undefined, item.headline);
+  link.href = itemHref(item);
+  if (item.language) link.lang = item.language;
+  h2.append(link);
+  text.append(h2);
+
+  if (item.summary) {
+    const summary = el('p', 'story-summary', item.summary);
+    if (item.language) summary.lang = item.language;
+    text.append(summary);
+  }
+
+  const meta = el('p', 'story-meta');
+  meta.append(timeElement(item.publishedAt, 'rel'));
+  if (item.source) meta.append(el('span', 'source', item.source));
+  if (item.byline) meta.append(el('span', 'byline', item.byline));
+  text.append(meta);
+
+  if (item.version > 1) {
+    const update = el('p', 'story-update');
+    update.append(el('strong', 'updated-mark', 'Updated'), ' ', timeElement(item.updatedAt, 'rel'));
+    if (item.changeNote) update.append(el('span', 'change-note', item.changeNote));
+    text.append(update);
+  }
+  article.append(text);
+
+  if (item.image?.url) {
+    const figure = el('div', 'story-media');
+    const img = el('img');
+    img.src = item.image.url;
+    img.alt = item.image.alt ?? '';
+    img.loading = 'lazy';
+    img.decoding = 'async';
+    guardImage(img);
+    figure.append(img);
+    article.append(figure);
+  }
+  return article;
+}

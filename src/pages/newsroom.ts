@@ -1,0 +1,140 @@
+// The newsroom console: publish, correct and withdraw items, and watch what
+// readers see. Everything dynamic is done by /assets/newsroom.js; this is the
+// static shell, so it holds no token and no data.
+import { PRIORITIES, LIMITS } from '../domain/item.ts';
+import { html, type Markup } from './html.ts';
+import { connectionStatus, shell } from './layout.ts';
+
+interface FieldSpec {
+  name: string;
+  label: string;
+  hint?: string;
+  kind?: 'text' | 'textarea' | 'url' | 'datetime-local';
+  rows?: number;
+  maxLength?: number;
+  required?: boolean;
+  placeholder?: string;
+  inputmode?: string;
+}
+
+function field(spec: FieldSpec): Markup {
+  const id = `f-${spec.name}`;
+  const described = [spec.hint ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' ');
+  const common = html`id="${id}" name="${spec.name}" aria-describedby="${described}"${spec.required ? html` aria-required="true"` : ''}${
+    spec.maxLength ? html` maxlength="${spec.maxLength}"` : ''
+  }${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ''}`;
+  const control =
+    spec.kind === 'textarea'
+      ? html`<textarea ${common} rows="${spec.rows ?? 3}"></textarea>`
+      : html`<input ${common} type="${spec.kind ?? 'text'}"${spec.inputmode ? html` inputmode="${spec.inputmode}"` : ''} autocomplete="off" spellcheck="${spec.kind === 'url' || spec.name === 'id' || spec.name === 'topics' ? 'false' : 'true'}">`;
+  return html`<div class="field field-${spec.name}" data-field="${spec.name}">
+<label for="${id}">${spec.label}${spec.required ? html` <span class="required">required</span>` : ''}</label>
+${spec.hint ? html`<p class="hint" id="${id}-hint">${spec.hint}</p>` : ''}
+<p class="field-error" id="${id}-error" hidden></p>
+${control}
+</div>`;
+}
+
+const PRIORITY_HINTS: Record<(typeof PRIORITIES)[number], string> = {
+  flash: 'Interrupts readers: banner, alert sound on screen readers, desktop alert',
+  bulletin: 'Breaking: banner and desktop alert',
+  urgent: 'Important: marked, announced politely',
+  routine: 'Everything else',
+};
+
+function priorityField(): Markup {
+  return html`<fieldset class="field field-priority" data-field="priority" aria-describedby="f-priority-error">
+<legend>Priority</legend>
+<p class="field-error" id="f-priority-error" hidden></p>
+<div class="priority-options">${PRIORITIES.map(
+    (priority) => html`<label class="priority-option priority-option-${priority}"><input type="radio" name="priority" value="${priority}"${
+      priority === 'routine' ? ' checked' : ''
+    }><span class="priority-name">${priority}</span><span class="priority-hint">${PRIORITY_HINTS[priority]}</span></label>`,
+  )}</div>
+</fieldset>`;
+}
+
+export function newsroomPage(siteTitle: string): string {
+  return shell({
+    siteTitle,
+    title: `Newsroom · ${siteTitle}`,
+    bodyClass: 'newsroom',
+    robots: 'noindex, nofollow',
+    scripts: ['newsroom.js'],
+    stylesheets: ['site.css', 'newsroom.css'],
+    tools: html`<span class="desk-name">Newsroom</span><div class="masthead-tools">${connectionStatus()}<p id="token-state" class="token-state" hidden><span>Token set for this tab</span> <button type="button" id="token-forget" class="button button-quiet">Forget token</button></p></div>`,
+    body: html`<main id="main" class="console" tabindex="-1">
+<h1 class="visually-hidden">Newsroom console</h1>
+<section id="token-panel" class="panel token-panel" aria-labelledby="token-title">
+<h2 id="token-title">Publisher token</h2>
+<form id="token-form" class="token-form">
+<p class="hint" id="token-hint">Writes are sent with this token as <code>Authorization: Bearer</code>. It stays in this browser tab only and is forgotten when the tab closes.</p>
+<p class="field-error" id="token-error" hidden></p>
+<div class="token-row"><label for="token" class="visually-hidden">Publisher token</label><input id="token" name="token" type="password" autocomplete="off" spellcheck="false" aria-describedby="token-hint token-error"><button type="submit" class="button button-primary">Use token</button></div>
+</form>
+</section>
+<div class="console-grid">
+<section class="panel editor" aria-labelledby="editor-title">
+<div class="panel-head"><h2 id="editor-title">New item</h2><span id="editor-mode" class="mode-tag" hidden></span></div>
+<div id="error-summary" class="error-summary" role="alert" tabindex="-1" hidden><h3>The item was not saved</h3><ul id="error-list"></ul></div>
+<form id="item-form" class="item-form" novalidate>
+${field({ name: 'headline', label: 'Headline', required: true, kind: 'textarea', rows: 2, maxLength: LIMITS.headlineLength })}
+${priorityField()}
+${field({ name: 'topics', label: 'Topics', required: true, hint: 'Comma-separated slugs, e.g. world, politics', placeholder: 'world, politics' })}
+${field({ name: 'summary', label: 'Summary', kind: 'textarea', rows: 3, maxLength: LIMITS.summaryLength })}
+${field({ name: 'body', label: 'Body', kind: 'textarea', rows: 6, hint: 'Plain text (blank lines make paragraphs) or simple HTML; the server keeps only safe markup' })}
+<div class="field-row">
+${field({ name: 'source', label: 'Source', maxLength: LIMITS.shortTextLength })}
+${field({ name: 'byline', label: 'Byline', maxLength: LIMITS.shortTextLength })}
+</div>
+${field({ name: 'url', label: 'Link to the original story', kind: 'url', placeholder: 'https://', inputmode: 'url' })}
+<div class="field-row">
+${field({ name: 'image-url', label: 'Image URL', kind: 'url', placeholder: 'https://', inputmode: 'url' })}
+${field({ name: 'image-alt', label: 'Image description (alt text)' })}
+</div>
+<div class="field-row">
+${field({ name: 'language', label: 'Language', hint: 'BCP 47 tag, e.g. en, pt-BR', placeholder: 'en' })}
+${field({ name: 'expiresAt', label: 'Expires', kind: 'datetime-local', hint: 'Your local time; leave empty to keep' })}
+</div>
+${field({ name: 'id', label: 'Item id', hint: 'Your own id, or leave empty: one is made for you, so a retry never publishes twice', maxLength: LIMITS.idLength })}
+<div id="change-note-field" hidden>
+${field({ name: 'changeNote', label: 'Change note', kind: 'textarea', rows: 2, hint: 'Shown to readers next to the “Updated” mark', maxLength: LIMITS.changeNoteLength })}
+</div>
+<div class="form-actions">
+<button type="submit" id="submit" class="button button-primary">Publish</button>
+<button type="button" id="cancel-correction" class="button" hidden>Cancel correction</button>
+<button type="button" id="clear" class="button button-quiet">Clear form</button>
+</div>
+<p id="form-status" class="form-status" role="status"></p>
+</form>
+</section>
+<section class="panel recent" aria-labelledby="recent-title">
+<div class="panel-head"><h2 id="recent-title">Recent items</h2><button type="button" id="refresh" class="button button-quiet">Refresh</button></div>
+<p id="recent-status" class="panel-note" role="status">Loading…</p>
+<ol id="recent-list" class="recent-list"></ol>
+</section>
+<section class="panel preview" aria-labelledby="preview-title">
+<div class="panel-head"><h2 id="preview-title">What readers see</h2><a href="/" target="_blank" rel="noopener" class="panel-link">Open the reader page</a></div>
+<div id="preview" class="stories preview-stories" aria-live="off"></div>
+</section>
+</div>
+</main>
+<dialog id="withdraw-dialog" class="dialog" aria-labelledby="withdraw-title">
+<form id="withdraw-form" method="dialog" novalidate>
+<h2 id="withdraw-title">Withdraw this item?</h2>
+<p id="withdraw-headline" class="withdraw-headline"></p>
+<p class="hint">It disappears from every open page and every feed at once. This cannot be undone.</p>
+<p id="withdraw-error" class="form-error" role="alert" hidden></p>
+<div class="field" data-field="reason">
+<label for="withdraw-reason">Reason <span class="required">required</span></label>
+<p class="field-error" id="withdraw-reason-error" hidden></p>
+<textarea id="withdraw-reason" name="reason" rows="3" maxlength="${LIMITS.reasonLength}" aria-describedby="withdraw-reason-error"></textarea>
+</div>
+<div class="form-actions">
+<button type="submit" id="withdraw-confirm" class="button button-danger">Withdraw item</button>
+<button type="button" id="withdraw-cancel" class="button">Keep it</button>
+</div>
+</form>
+</dialog>`,
+  });
+}
