@@ -61,14 +61,22 @@ local function epoch(candidate)
 end
 
 local function head_seq() return tonumber(redis.call('GET', k('seq')) or '0') end
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 `;
 
 /**
  * ARGV: prefix, candidate epoch, op (publish|update|retract), id, hash,
  * content JSON (retract: id JSON), topics JSON, expires ms or '', change note
- * JSON or '', reason JSON or '', then each topic.
+ * JSON or '', reason JSON or '', deadline (Redis clock, ms), then each topic.
  */
 export const WRITE = `${PRELUDE}
+-- A write that reaches Redis after the caller has given up on it (Redis was
+-- stalled) must not happen: the caller answered 503, "nothing was saved".
+if now_ms() > tonumber(ARGV[11]) then return {'expired'} end
 local ep = epoch(ARGV[2])
 local op, id, hash, content, topicsJson, expires, note, reason = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local ikey = k('item:' .. id)
@@ -91,8 +99,7 @@ else
 end
 
 local seq = head_seq() + 1
-local t = redis.call('TIME')
-local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ms = now_ms()
 local last = tonumber(redis.call('GET', k('clock')) or '0')
 if ms < last then ms = last end
 local at = iso(ms)
@@ -133,7 +140,7 @@ else
   if note ~= '' then redis.call('HSET', ikey, 'note', note) else redis.call('HDEL', ikey, 'note') end
   if expires ~= '' then redis.call('HSET', ikey, 'exp', expires) else redis.call('HDEL', ikey, 'exp') end
   local keep = {}
-  for i = 11, #ARGV do keep[ARGV[i]] = true end
+  for i = 12, #ARGV do keep[ARGV[i]] = true end
   if op == 'update' then
     -- Topics may change in a correction; the item keeps its place in each list.
     for _, topic in ipairs(cjson.decode(cur[7])) do
@@ -158,10 +165,10 @@ redis.call('PUBLISH', k('events'), ep .. '|' .. event)
 return {'appended', ep, event}
 `;
 
-/** ARGV: prefix, candidate epoch. Returns epoch, seq, floor. */
+/** ARGV: prefix, candidate epoch. Returns epoch, seq, floor, and Redis's clock (ms). */
 export const HEAD = `${PRELUDE}
 local ep = epoch(ARGV[2])
-return {ep, head_seq(), tonumber(redis.call('GET', k('floor')) or '0')}
+return {ep, head_seq(), tonumber(redis.call('GET', k('floor')) or '0'), now_ms()}
 `;
 
 /**

@@ -18,6 +18,13 @@ import {
 } from './store.ts';
 
 const TRIM_BATCH = 5_000;
+const COMMAND_TIMEOUT_MS = 2_000;
+/**
+ * A write must run within this long after it was sent, by Redis's clock, or
+ * it does nothing. The rest of the command timeout is left for the reply, so
+ * a 503 after a stall means the write did not happen.
+ */
+const WRITE_BUDGET_MS = 1_500;
 
 /** Errors that mean "Redis cannot serve right now" rather than "this request is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|NOREPLICAS|MISCONF|OOM|TRYAGAIN|CLUSTERDOWN|NOSCRIPT)\b/;
@@ -41,7 +48,7 @@ export function commandConnectionOptions(name: string): RedisOptions {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    commandTimeout: 2_000,
+    commandTimeout: COMMAND_TIMEOUT_MS,
     connectTimeout: 2_000,
     retryStrategy: (times) => Math.min(50 * times, 500),
     connectionName: name,
@@ -101,11 +108,14 @@ export class RedisStore implements Store {
   /** Where each write publishes its event. */
   readonly channel: string;
   private readonly retention: Retention;
+  /** Redis's clock minus ours (ms), for write deadlines; refreshed on every connect and head(). */
+  private clockOffset = 0;
 
   constructor(options: RedisStoreOptions) {
     this.client = new Redis(options.url, commandConnectionOptions('newswire-store'));
     // Connection trouble shows as 503s and in /readyz; the error events themselves carry nothing more.
     this.client.on('error', () => {});
+    this.client.on('ready', () => void this.head().catch(() => {}));
     this.prefix = options.prefix;
     this.channel = `${options.prefix}:events`;
     this.retention = options.retention;
@@ -125,9 +135,12 @@ export class RedisStore implements Store {
   }
 
   async head(): Promise<LogHead> {
-    const [epoch, seq, floor] = (await this.call(() =>
+    const sent = Date.now();
+    const [epoch, seq, floor, redisNow] = (await this.call(() =>
       scripts.head.run(this.client, [this.prefix, newEpoch()]),
-    )) as [string, number, number];
+    )) as [string, number, number, number];
+    const received = Date.now();
+    this.clockOffset = Number(redisNow) - (sent + received) / 2;
     return { epoch, seq: Number(seq), floor: Number(floor) };
   }
 
@@ -148,10 +161,13 @@ export class RedisStore implements Store {
       content?.expiresAt ? String(Date.parse(content.expiresAt)) : '',
       fields.changeNote ? JSON.stringify(fields.changeNote) : '',
       fields.reason !== undefined ? JSON.stringify(fields.reason) : '',
+      Math.round(Date.now() + this.clockOffset + WRITE_BUDGET_MS),
       ...(content?.topics ?? []),
     ];
     const reply = (await this.call(() => scripts.write.run(this.client, args))) as [string, ...unknown[]];
     switch (reply[0]) {
+      case 'expired':
+        throw new StoreUnavailableError('redis: the write reached Redis too late and was not applied');
       case 'appended':
         return { outcome: 'appended', epoch: reply[1] as string, event: JSON.parse(reply[2] as string) as NewsEvent };
       case 'unchanged':

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAllRedis, type TestRedis } from '../support/redis.ts';
 import { api, cleanup, newItem, type TestServer } from '../support/server.ts';
 import { TestClient } from '../support/ws.ts';
-import { crashRedis, expectConsecutive, publishMany, readyz, startCluster, waitFor } from './helpers.ts';
+import { adminClient, crashRedis, expectConsecutive, publishMany, readyz, startCluster, waitFor } from './helpers.ts';
 
 describe('redis-server crashes and restarts', () => {
   let redis: TestRedis;
@@ -77,5 +77,36 @@ describe('redis-server crashes and restarts', () => {
       expect(client.frames.filter((f) => f.type === 'reset')).toHaveLength(0);
     }
     await Promise.all([onA.close(), onB.close()]);
+  });
+
+  it('a frozen Redis (SIGSTOP): writes get 503 within the timeout and are not applied later; readiness drops and comes back', async () => {
+    const client = await TestClient.connect(b.wsUrl);
+    await client.waitForType('welcome');
+    const admin = adminClient(redis);
+    const pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
+    admin.disconnect();
+
+    const refused = newItem();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const post = await api(a, 'POST', '/api/v1/items', refused);
+      expect(post.status).toBe(503);
+      expect(post.headers.get('retry-after')).toBe('2');
+      expect(Date.now() - started).toBeLessThan(3_000);
+      // The subscriber's PING goes unanswered: fan-out is not live, so neither is the process.
+      await waitFor(async () => (await readyz(b)) === 503, 5_000, '/readyz 503 while Redis is frozen');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(async () => (await readyz(a)) === 200 && (await readyz(b)) === 200, 10_000, '/readyz 200');
+    // The write Redis received while frozen ran after its deadline, so it did nothing: the 503 told the truth.
+    expect((await api(b, 'GET', `/api/v1/items/${refused.id}`)).status).toBe(404);
+    const after = await publishMany(a, 3, 1);
+    const events = await client.waitForEvents(3);
+    expect(events).toHaveLength(3);
+    expect(expectConsecutive(events)).toEqual(after.map((p) => p.seq));
+    expect(client.closeCode).toBeUndefined();
+    await client.close();
   });
 });
