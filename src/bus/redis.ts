@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import type { NewsEvent } from '../domain/event.ts';
 import type { Logger } from '../ops/logger.ts';
+import type { LogHead } from '../store/store.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { commandConnectionOptions, type RedisStore, whenReady } from '../store/redis.ts';
 import type { Bus, BusSink } from './bus.ts';
@@ -68,7 +69,7 @@ export class RedisBus implements Bus {
     await this.sub.subscribe(this.store.channel);
     this.markSubscribed();
     // Subscribed before reading the head: nothing can fall between the two.
-    const sequencer = new Sequencer(this.store, sink, {
+    const sequencer = new Sequencer({ head: () => this.head(), readAfter: (after, limit) => this.store.readAfter(after, limit) }, sink, {
       onGap: () => this.metrics.gaps.inc(),
       onBackfill: (count) => this.metrics.backfilledEvents.inc(count),
       onError: (error) => this.logger.debug({ err: error }, 'gap fill failed; the next head check retries'),
@@ -83,6 +84,19 @@ export class RedisBus implements Bus {
     );
     for (const timer of this.timers) timer.unref();
     return { epoch: sequencer.epoch, seq: sequencer.last };
+  }
+
+  /** The log's head as the sequencer sees it: a log that went backwards counts as a new one. */
+  private async head(): Promise<LogHead> {
+    const head = await this.store.head();
+    const sequencer = this.sequencer;
+    if (!sequencer || head.epoch !== sequencer.epoch || head.seq >= sequencer.last) return head;
+    this.logger.error(
+      { epoch: head.epoch, head: head.seq, delivered: sequencer.last },
+      'the Redis log is behind what was already delivered (lost writes): starting a new epoch',
+    );
+    await this.store.renewEpochIfBehind(head.epoch, sequencer.last);
+    return this.store.head();
   }
 
   published(event: NewsEvent, epoch: string): void {

@@ -172,6 +172,22 @@ return {ep, head_seq(), tonumber(redis.call('GET', k('floor')) or '0'), now_ms()
 `;
 
 /**
+ * ARGV: prefix, epoch seen, seq seen, candidate epoch. When the log is still
+ * that epoch but its head is behind a seq already delivered, it lost its tail
+ * (Redis came back from an older save, or a replica took over): it gets a new
+ * epoch so every cursor into the lost part is reset, never silently reused.
+ * Returns the epoch now in force.
+ */
+export const RENEW = `${PRELUDE}
+local ep = redis.call('GET', k('epoch'))
+if ep == ARGV[2] and head_seq() < tonumber(ARGV[3]) then
+  redis.call('SET', k('epoch'), ARGV[4])
+  return ARGV[4]
+end
+return ep or ''
+`;
+
+/**
  * ARGV: prefix, candidate epoch, topic ('' for all), limit, now ms.
  * Returns epoch, head seq, topic seq, topic at ('' if none), item JSONs.
  */

@@ -6,7 +6,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { newEpoch } from '../domain/cursor.ts';
 import type { NewsEvent } from '../domain/event.ts';
 import type { Item, ItemContent, RetractedItem } from '../domain/item.ts';
-import { HEAD, SNAPSHOT, TRIM, WRITE } from './redis-scripts.ts';
+import { HEAD, RENEW, SNAPSHOT, TRIM, WRITE } from './redis-scripts.ts';
 import {
   type LogHead,
   type Retention,
@@ -91,6 +91,7 @@ class Script {
 const scripts = {
   write: new Script(WRITE),
   head: new Script(HEAD),
+  renew: new Script(RENEW),
   snapshot: new Script(SNAPSHOT),
   trim: new Script(TRIM),
 };
@@ -142,6 +143,16 @@ export class RedisStore implements Store {
     const received = Date.now();
     this.clockOffset = Number(redisNow) - (sent + received) / 2;
     return { epoch, seq: Number(seq), floor: Number(floor) };
+  }
+
+  /**
+   * The log is `epoch` but its head is below `delivered`: it lost its tail.
+   * Gives it a new epoch (once, whichever process sees it first); returns the epoch in force.
+   */
+  async renewEpochIfBehind(epoch: string, delivered: number): Promise<string> {
+    return (await this.call(() =>
+      scripts.renew.run(this.client, [this.prefix, epoch, delivered, newEpoch()]),
+    )) as string;
   }
 
   private async write(

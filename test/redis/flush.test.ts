@@ -10,7 +10,7 @@ import { adminClient, expectConsecutive, publishMany, startCluster } from './hel
 
 const epochOf = (cursor: string | undefined) => cursor?.split('-')[0];
 
-describe('FLUSHALL', () => {
+describe('the Redis data set is lost', () => {
   let a: TestServer;
   let b: TestServer;
   let admin: Redis;
@@ -25,7 +25,7 @@ describe('FLUSHALL', () => {
     await cleanup();
   });
 
-  it('resets every client on every process to one new epoch; old cursors get a reset on connect', async () => {
+  it('FLUSHALL: every client on every process is reset to one new epoch; old cursors get a reset on connect', async () => {
     const onA = await TestClient.connect(a.wsUrl);
     const onB = await TestClient.connect(b.wsUrl, { topics: ['world'] });
     await Promise.all([onA.waitForType('welcome'), onB.waitForType('welcome')]);
@@ -67,6 +67,40 @@ describe('FLUSHALL', () => {
       expect(events).toHaveLength(before.length + after.length);
       expectConsecutive(events.slice(before.length), 1);
       for (const e of events.slice(before.length)) expect(epochOf(e.cursor)).toBe(newEpoch);
+    }
+    await Promise.all([onA.close(), onB.close()]);
+  });
+
+  it('a log that went backwards (lost its newest writes) gets a new epoch, and clients a reset', async () => {
+    const onA = await TestClient.connect(a.wsUrl);
+    const onB = await TestClient.connect(b.wsUrl);
+    await Promise.all([onA.waitForType('welcome'), onB.waitForType('welcome')]);
+    const before = await publishMany(a, 5, 1);
+    for (const client of [onA, onB]) expectConsecutive(await client.waitForEvents(5), before[0]?.seq);
+    const oldEpoch = epochOf(onA.cursor);
+
+    // What Redis looks like when it comes back from a save older than the last writes.
+    const kept = before[2]?.seq as number;
+    await admin.xdel('newswire:log', `${kept + 1}-0`, `${kept + 2}-0`);
+    await admin.call('XSETID', 'newswire:log', `${kept}-0`);
+    await admin.set('newswire:seq', String(kept));
+
+    const resets = await Promise.all([onA, onB].map((c) => c.waitForType('reset', 4_000)));
+    const newEpoch = epochOf(resets[0]?.cursor);
+    expect(newEpoch).not.toBe(oldEpoch);
+    for (const reset of resets) {
+      expect(reset.reason).toBe('epoch-changed');
+      expect(epochOf(reset.cursor)).toBe(newEpoch);
+    }
+    // Seqs after the kept ones are issued again, but under the new epoch: no cursor can confuse them.
+    const after = await publishMany(b, 2, 1);
+    expect(after.map((p) => p.seq)).toEqual([kept + 1, kept + 2]);
+    for (const client of [onA, onB]) {
+      const events = await client.waitForEvents(7);
+      expect(events).toHaveLength(7);
+      expectConsecutive(events.slice(5), kept + 1);
+      for (const e of events.slice(5)) expect(epochOf(e.cursor)).toBe(newEpoch);
+      expect(client.frames.filter((f) => f.type === 'reset')).toHaveLength(1);
     }
     await Promise.all([onA.close(), onB.close()]);
   });
