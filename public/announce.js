@@ -49,7 +49,7 @@ export function createAnnouncer(politeRegion, assertiveRegion) {
     /** kind: published | updated | retracted. */
     polite(kind, text) {
       pending.push({ kind, text });
-      timer ??= setTimeout(flush, POLITE_GATHER_MS);
+      if (timer === null) timer = setTimeout(flush, POLITE_GATHER_MS);
     },
     now(text) {
       say(politeRegion, text);

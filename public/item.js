@@ -22,7 +22,6 @@ const client = new NewsClient({
     if (frame.item.id !== id) return;
     if (frame.event === 'retracted') {
       show(`This story was withdrawn${frame.item.reason ? `: ${frame.item.reason}` : '.'}`, true);
-      client.close();
       return;
     }
     if (frame.item.version <= version) return;

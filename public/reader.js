@@ -163,6 +163,8 @@ try {
   // storage disabled: the cursor lives in memory only
 }
 
+const indicator = connectionIndicator(document.getElementById('connection'));
+const stale = document.getElementById('stale');
 const client = new NewsClient({
   topics,
   // The server-rendered list matches the page's cursor, so it wins over a stored one:
@@ -171,7 +173,11 @@ const client = new NewsClient({
   storage,
   onEvent,
   onReset,
-  onState: connectionIndicator(document.getElementById('connection')),
+  onState: (state, info) => {
+    indicator(state, info);
+    // The list may be behind while the link is down: say so where the reader looks.
+    stale.hidden = state !== 'reconnecting' && state !== 'offline';
+  },
 });
 client.start();
 

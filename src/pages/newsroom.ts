@@ -36,9 +36,9 @@ ${control}
 }
 
 const PRIORITY_HINTS: Record<(typeof PRIORITIES)[number], string> = {
-  flash: 'Interrupts readers: banner, alert sound on screen readers, desktop alert',
-  bulletin: 'Breaking: banner and desktop alert',
-  urgent: 'Important: marked, announced politely',
+  flash: 'Interrupts: banner, spoken alert, desktop alert',
+  bulletin: 'Breaking: banner, spoken alert, desktop alert',
+  urgent: 'Marked as urgent in the list',
   routine: 'Everything else',
 };
 

@@ -65,6 +65,7 @@ export function readerPage(options: ReaderPageOptions): string {
     body: html`${banner(items, now)}
 <main id="main" class="latest" tabindex="-1">
 <div class="latest-head"><h1>${heading}</h1><p class="latest-note">New stories appear here as they are published.</p></div>
+<p id="stale" class="stale-note" hidden>The live connection was lost. Reconnecting: anything published meanwhile will appear here as soon as it is back.</p>
 <button type="button" id="new-stories" class="new-stories" hidden>New stories</button>
 <div id="stories" class="stories" data-topics="${topics ? topics.join(',') : 'all'}" data-cursor="${options.cursor}">${items.map((item) => storyCard(item, now))}</div>
 <p id="empty" class="empty"${items.length ? ' hidden' : ''}>No stories yet. This page updates by itself: keep it open.</p>
