@@ -164,6 +164,29 @@ describe('reader page', () => {
     expect(phone.problems).toEqual([]);
     await phone.close();
   });
+  it('keeps a scrolled-down reader in place and offers to jump to new stories', async () => {
+    const watched = await openPage(browser, `${server.url}/`, { viewport: { width: 1024, height: 400 } });
+    const { page: p } = watched;
+    await waitForState(p, 'live');
+    await p.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    const anchor = p.locator('#stories > article').last();
+    const before = await anchor.evaluate((el) => el.getBoundingClientRect().top);
+    const item = await publish({ headline: 'A story that arrives while the reader is further down' });
+    await p.locator(`#item-${item.id}`).waitFor();
+    const pill = p.locator('#new-stories');
+    await pill.waitFor({ state: 'visible' });
+    expect(await pill.textContent()).toBe('↑ 1 new story');
+    // Scroll anchoring: what the reader was looking at did not move.
+    const after = await anchor.evaluate((el) => el.getBoundingClientRect().top);
+    expect(Math.abs(after - before)).toBeLessThan(2);
+    await pill.click();
+    await expect.poll(() => p.evaluate(() => window.scrollY)).toBe(0);
+    expect(await p.evaluate(() => document.activeElement?.closest('article')?.dataset.id)).toBe(item.id);
+    expect(await pill.isVisible()).toBe(false);
+    expect(watched.problems).toEqual([]);
+    await watched.close();
+  });
+
   it('offers desktop alerts for flash and bulletin, only after the reader opts in', async () => {
     const watched = await openPage(browser, `${server.url}/`);
     const { page: p, context } = watched;
