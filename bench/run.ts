@@ -30,6 +30,8 @@ const { values } = parseArgs({
     /** Extra subscriber totals to step up to, for memory at several sizes. */
     steps: { type: 'string', default: '' },
     out: { type: 'string' },
+    /** Repeats the whole target list, interleaved, so a noisy minute does not favour one target. */
+    rounds: { type: 'string', default: '1' },
     /** No settling pauses: for the smoke test, where memory figures do not matter. */
     quick: { type: 'boolean', default: false },
     'max-minutes': { type: 'string', default: '20' },
@@ -100,7 +102,7 @@ async function session(name: TargetName, processes: number | undefined): Promise
         for (const rate of (values.rates as string).split(',').map(Number)) {
           const res = await sustained(target, pool, rate, Number(values.seconds));
           sweep.push(res);
-          log(`${name}: ${rate}/s ${res.ok ? 'ok' : 'FAIL'} lost ${res.lost} p99 ${res.latencyMs.p99} ms, ${res.cpuUsPerDelivery} µs/delivery, open ${res.subscribers}`);
+          log(`${name}: ${rate}/s ${res.ok ? "ok" : "FAIL"} lost ${res.lost} p99 ${res.latencyMs.p99} ms, server ${res.cpuUsPerDelivery} µs/delivery, clients ${res.clientCpuUsPerDelivery} µs/delivery, open ${res.subscribers}`);
           if (!res.ok) break;
         }
         out.sustained = sweep;
@@ -167,13 +169,15 @@ async function storm(target: Target, pool: ClientPool) {
 
 const results: Record<string, unknown>[] = [];
 try {
-  for (const { name, processes } of targets) {
-    try {
-      results.push(await session(name, processes));
-    } catch (error) {
-      log(`${name}: failed: ${error instanceof Error ? error.message.split('\n').slice(0, 4).join(' | ') : error}`);
-      results.push({ target: name, error: String(error instanceof Error ? error.message.split('\n')[0] : error) });
-      await stopEverything();
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    for (const { name, processes } of targets) {
+      try {
+        results.push({ round, ...(await session(name, processes)) });
+      } catch (error) {
+        log(`${name}: failed: ${error instanceof Error ? error.message.split('\n').slice(0, 4).join(' | ') : error}`);
+        results.push({ round, target: name, error: String(error instanceof Error ? error.message.split('\n')[0] : error) });
+        await stopEverything();
+      }
     }
   }
 } finally {

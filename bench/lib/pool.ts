@@ -84,6 +84,10 @@ export class ClientPool {
     return this.workers.length;
   }
 
+  get pids(): number[] {
+    return this.workers.map((w) => w.child.pid as number);
+  }
+
   /** Connects `total` subscribers, split evenly; worker k uses its own source addresses. */
   async connect(
     protocol: 'ws' | 'sio',

@@ -22,6 +22,8 @@ export interface DeliveryResult {
   serverCpuSeconds: number;
   /** Redis CPU over the window, per delivery (two-process targets). */
   redisCpuUsPerDelivery: number | null;
+  /** The load generator's own CPU per delivery: it shares the machine's cores. */
+  clientCpuUsPerDelivery: number;
   latencyMs: Latency;
   publishMs: Latency;
 }
@@ -29,12 +31,14 @@ export interface DeliveryResult {
 let runCounter = 0;
 const runId = (label: string) => `${label}${process.pid.toString(36)}${(runCounter++).toString(36)}`;
 
-function cpuWindow(target: Target) {
+function cpuWindow(target: Target, pool: ClientPool) {
   const server0 = treeCpuMicros(target.pids);
   const redis0 = target.redisPid ? cpuMicros(target.redisPid) : 0;
+  const clients0 = treeCpuMicros(pool.pids);
   return () => ({
     server: treeCpuMicros(target.pids) - server0,
     redis: target.redisPid ? cpuMicros(target.redisPid) - redis0 : 0,
+    clients: treeCpuMicros(pool.pids) - clients0,
   });
 }
 
@@ -44,7 +48,7 @@ function result(
   subscribers: number,
   delivery: Delivery,
   seconds: number,
-  cpu: { server: number; redis: number },
+  cpu: { server: number; redis: number; clients: number },
   publishTimes: number[],
 ): DeliveryResult {
   const expected = events * subscribers;
@@ -62,6 +66,7 @@ function result(
     cpuUsPerDelivery: round(cpu.server / Math.max(1, delivery.received)),
     serverCpuSeconds: round(cpu.server / 1e6, 3),
     redisCpuUsPerDelivery: target.redisPid ? round(cpu.redis / Math.max(1, delivery.received), 3) : null,
+    clientCpuUsPerDelivery: round(cpu.clients / Math.max(1, delivery.received)),
     latencyMs: summarise(delivery.latencies),
     publishMs: summarise(publishTimes),
   };
@@ -72,7 +77,7 @@ export async function fanout(target: Target, pool: ClientPool, events: number, t
   const run = runId('f');
   const subscribers = await pool.beginRun(run);
   const publishTimes: number[] = [];
-  const window = cpuWindow(target);
+  const window = cpuWindow(target, pool);
   const start = now();
   let sent = 0;
   for (let n = 1; n <= events; n++) {
@@ -99,7 +104,7 @@ export async function sustained(
   const total = Math.max(1, Math.round(rate * seconds));
   const publishTimes: number[] = [];
   const pending: Promise<void>[] = [];
-  const window = cpuWindow(target);
+  const window = cpuWindow(target, pool);
   const start = now();
   for (let n = 1; n <= total; n++) {
     const due = start + ((n - 1) * 1000) / rate;

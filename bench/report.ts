@@ -1,0 +1,310 @@
+// Turns bench/results/*.json into the tables and charts of docs/benchmarks.md
+// (between its "results" markers). Figures are medians over rounds; every
+// ratio compares targets measured in the same run.
+//
+//   node node_modules/tsx/dist/cli.mjs bench/report.ts
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { barChart, lineChart } from './chart.ts';
+import { ROOT } from './lib/spawn.ts';
+
+const RESULTS = join(ROOT, 'bench/results');
+const DOC = join(ROOT, 'docs/benchmarks.md');
+const IMG = join(ROOT, 'docs/img');
+
+type Row = Record<string, any>;
+
+function load(name: string): Row | null {
+  const file = join(RESULTS, name);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+}
+
+function median(values: number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (!sorted.length) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const fmt = (value: number, digits = 2) =>
+  Number.isFinite(value) ? (Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en') : String(Number(value.toFixed(digits)))) : '–';
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b ? `${(a / b).toFixed(2)}×` : '–');
+
+/** Results of one file grouped by target, in first-seen order. */
+function byTarget(report: Row): Map<string, Row[]> {
+  const map = new Map<string, Row[]>();
+  for (const r of report.results as Row[]) {
+    if (r.error) continue;
+    const key = r.target as string;
+    map.set(key, [...(map.get(key) ?? []), r]);
+  }
+  return map;
+}
+
+const pick = (rows: Row[], path: (r: Row) => number | undefined) => median(rows.map((r) => path(r) ?? Number.NaN));
+
+const LABEL: Record<string, string> = {
+  ours: 'ours (embedded)',
+  'ours-redis': 'ours + Redis',
+  'raw-frame': 'raw ws, frame once',
+  'raw-send': 'raw ws, send loop',
+  socketio: 'Socket.IO',
+  'socketio-redis': 'Socket.IO + Redis adapter',
+};
+const label = (target: string, rows: Row[]) => {
+  const procs = rows[0]?.processes as number;
+  return `${LABEL[target] ?? target}${procs > 1 ? ` (${procs} procs)` : ''}`;
+};
+
+function fanoutTable(report: Row, title: string): { md: string; cpu: Map<string, number>; p99: Map<string, number> } {
+  const groups = byTarget(report);
+  const base = pick(groups.get('raw-frame') ?? [], (r) => r.fanout?.cpuUsPerDelivery);
+  const cpu = new Map<string, number>();
+  const p99 = new Map<string, number>();
+  const lines = [
+    `**${title}** — ${report.params.subscribers.toLocaleString('en')} subscribers, ${report.params.clients} client processes, ${report.params.events} events one after another, ${groups.get('ours')?.length ?? 1} round(s); ${report.date.slice(0, 16)}Z`,
+    '',
+    '| target | server CPU µs / delivery | × frame-once | deliveries/s | latency p50 | p95 | p99 | max (ms) | publish API p50 / p99 (ms) | RSS / idle conn |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const [target, rows] of groups) {
+    const c = pick(rows, (r) => r.fanout?.cpuUsPerDelivery);
+    cpu.set(target, c);
+    p99.set(target, pick(rows, (r) => r.fanout?.latencyMs.p99));
+    const lost = rows.reduce((n, r) => n + (r.fanout?.lost ?? 0), 0);
+    lines.push(
+      `| ${label(target, rows)} | ${fmt(c)} | ${ratio(c, base)} | ${fmt(pick(rows, (r) => r.fanout?.deliveriesPerSec))} | ` +
+        `${fmt(pick(rows, (r) => r.fanout?.latencyMs.p50), 1)} | ${fmt(pick(rows, (r) => r.fanout?.latencyMs.p95), 1)} | ` +
+        `${fmt(pick(rows, (r) => r.fanout?.latencyMs.p99), 1)} | ${fmt(pick(rows, (r) => r.fanout?.latencyMs.max), 1)} | ` +
+        `${fmt(pick(rows, (r) => r.publish?.publishMs.p50), 1)} / ${fmt(pick(rows, (r) => r.publish?.publishMs.p99), 1)} | ` +
+        `${fmt(pick(rows, (r) => r.memory?.[0]?.perConnectionKB), 1)} KB${lost ? ` (**${lost} lost**)` : ''} |`,
+    );
+  }
+  return { md: lines.join('\n'), cpu, p99 };
+}
+
+function sustainedTable(report: Row): { md: string; max: Map<string, number>; chart: string } {
+  const groups = byTarget(report);
+  const rates = [...new Set((report.results as Row[]).flatMap((r) => (r.sustained ?? []).map((s: Row) => s.rate as number)))].sort(
+    (a, b) => a - b,
+  );
+  const max = new Map<string, number>();
+  const lines = [
+    `**Sustained events to ${report.params.subscribers.toLocaleString('en')} subscribers** — each rate for ${report.params.seconds} s; a cell is p99 latency (ms), then what was lost; ✗ = p99 ≥ 1 s or loss. ${report.date.slice(0, 16)}Z`,
+    '',
+    `| target | highest rate with p99 < 1 s, nothing lost | ${rates.map((r) => `${r}/s`).join(' | ')} |`,
+    `| --- | ---: | ${rates.map(() => '---:').join(' | ')} |`,
+  ];
+  const series = [];
+  for (const [target, rows] of groups) {
+    const best = median(rows.map((r) => r.maxSustainedRate as number));
+    max.set(target, best);
+    const cells = rates.map((rate) => {
+      const runs = rows.map((r) => (r.sustained as Row[] | undefined)?.find((s) => s.rate === rate)).filter(Boolean) as Row[];
+      if (!runs.length) return '–';
+      const p99 = median(runs.map((s) => s.latencyMs.p99));
+      const lost = median(runs.map((s) => s.lost));
+      const ok = runs.every((s) => s.ok);
+      return `${fmt(p99, 0)}${lost ? `, ${fmt(lost, 0)} lost` : ''}${ok ? '' : ' ✗'}`;
+    });
+    lines.push(`| ${label(target, rows)} | **${fmt(best, 0)}/s** | ${cells.join(' | ')} |`);
+    series.push({
+      label: LABEL[target] ?? target,
+      ours: target.startsWith('ours'),
+      points: rates.flatMap((rate) => {
+        const runs = rows.map((r) => (r.sustained as Row[] | undefined)?.find((s) => s.rate === rate)).filter(Boolean) as Row[];
+        return runs.length ? [{ x: rate, y: median(runs.map((s) => s.latencyMs.p99)) }] : [];
+      }),
+    });
+  }
+  const chart = lineChart(
+    `p99 latency at sustained event rates, ${report.params.subscribers.toLocaleString('en')} subscribers`,
+    'events per second',
+    'p99 ms (log)',
+    series,
+  );
+  return { md: lines.join('\n'), max, chart };
+}
+
+function memoryTable(report: Row, title: string): { md: string; perConn: Map<string, Map<number, number>> } {
+  const groups = byTarget(report);
+  const perConn = new Map<string, Map<number, number>>();
+  const lines = [
+    `**${title}** — RSS of the server process(es) idle before connecting and ${report.params.quick ? 'at once' : '5 s after'} the last connection; ${report.date.slice(0, 16)}Z`,
+    '',
+    '| target | connections | idle RSS | connected RSS | per connection | × raw ws | × Socket.IO |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const at = (target: string, i: number) => pick(groups.get(target) ?? [], (r) => r.memory?.[i]?.perConnectionKB);
+  for (const [target, rows] of groups) {
+    const steps = (rows[0]?.memory as Row[]) ?? [];
+    const m = new Map<number, number>();
+    steps.forEach((step, i) => {
+      const kb = at(target, i);
+      m.set(step.connections, kb);
+      const sio = at(report.results.some((r: Row) => r.target === 'socketio-redis') ? 'socketio-redis' : 'socketio', i);
+      lines.push(
+        `| ${label(target, rows)} | ${step.connections.toLocaleString('en')} | ${fmt(pick(rows, (r) => r.memory?.[i]?.idleRssKB) / 1024, 1)} MB | ` +
+          `${fmt(pick(rows, (r) => r.memory?.[i]?.connectedRssKB) / 1024, 1)} MB | ${fmt(kb, 2)} KB | ${ratio(kb, at('raw-frame', i))} | ${ratio(kb, sio)} |`,
+      );
+    });
+    perConn.set(target, m);
+  }
+  return { md: lines.join('\n'), perConn };
+}
+
+function stormTable(report: Row): { md: string; worst: number | null; lost: number } {
+  const rows = (report.results as Row[]).filter((r) => r.storm);
+  const lines = [
+    `**Reconnect storm** — ${report.params.subscribers.toLocaleString('en')} subscribers drop, ${report.params.behind} events are published, all reconnect at once with their cursor; ${report.date.slice(0, 16)}Z`,
+    '',
+    '| round | all connected (ms) | all caught up (ms) | resumed | delivered / expected | lost | duplicates | server CPU (s) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  let worst: number | null = 0;
+  let lost = 0;
+  for (const r of rows) {
+    for (const [i, s] of (r.storm as Row[]).entries()) {
+      if (s.doneMs === null) worst = null;
+      else if (worst !== null) worst = Math.max(worst, s.doneMs);
+      lost += s.lost;
+      lines.push(
+        `| ${i + 1} | ${fmt(s.connectMs)} | ${s.doneMs === null ? 'timed out' : fmt(s.doneMs)} | ${fmt(s.resumed)} | ${fmt(s.received)} / ${fmt(s.expected)} | ${s.lost} | ${s.dups} | ${s.serverCpuSeconds} |`,
+      );
+    }
+  }
+  return { md: lines.join('\n'), worst, lost };
+}
+
+function feedsTable(report: Row): { md: string; ratios: Record<string, number> } {
+  const rows = (report.results as Row[]).filter((r) => r.kind);
+  const extra = (report.results as Row[]).find((r) => r.bodyBytes);
+  const lines = [
+    `**Feeds** — autocannon, ${report.params.connections} connections, ${report.params.seconds} s per run, ${report.params.rounds} rounds interleaved, \`GET ${report.params.path}\` (${extra?.bodyBytes} bytes); ${report.date.slice(0, 16)}Z`,
+    '',
+    '| response | ours req/s | node:http req/s | ours ÷ node:http | ours p99 (ms) | node:http p99 (ms) | ours CPU µs / req | node:http CPU µs / req |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const ratios: Record<string, number> = {};
+  for (const kind of ['200', '304']) {
+    const get = (server: string, f: (r: Row) => number) => median(rows.filter((r) => r.kind === kind && r.server === server).map(f));
+    const ours = get('ours', (r) => r.requestsPerSec);
+    const raw = get('node-http', (r) => r.requestsPerSec);
+    ratios[kind] = ours / raw;
+    lines.push(
+      `| ${kind === '200' ? '200 (cached body)' : '304 (If-None-Match)'} | ${fmt(ours)} | ${fmt(raw)} | ${ratio(ours, raw)} | ` +
+        `${get('ours', (r) => r.latencyMs.p99)} | ${get('node-http', (r) => r.latencyMs.p99)} | ${fmt(get('ours', (r) => r.cpuUsPerRequest))} | ${fmt(get('node-http', (r) => r.cpuUsPerRequest))} |`,
+    );
+  }
+  return { md: lines.join('\n'), ratios };
+}
+
+// ---------------------------------------------------------------------------
+
+const sections: string[] = [];
+const goals: string[] = [];
+mkdirSync(IMG, { recursive: true });
+const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
+
+const f10 = load('fanout-10k.json');
+if (f10) {
+  const t = fanoutTable(f10, 'Fan-out of single events to 10,000 subscribers');
+  sections.push('### Fan-out, 10k subscribers\n', t.md, '', '![CPU per delivery](img/bench-cpu-10k.svg)', '');
+  writeFileSync(
+    join(IMG, 'bench-cpu-10k.svg'),
+    barChart(
+      'Server CPU per delivery, single events to 10k subscribers (lower is better)',
+      'µs',
+      [...t.cpu].map(([target, value]) => ({ label: LABEL[target] ?? target, value: Number(value.toFixed(2)), ours: target.startsWith('ours') })),
+    ),
+  );
+  const ours = t.cpu.get('ours') as number;
+  const frame = t.cpu.get('raw-frame') as number;
+  goals.push(`| single events: CPU per delivery ≤ 1.1× frame-once | ${fmt(ours)} vs ${fmt(frame)} µs = ${ratio(ours, frame)} | ${met(ours / frame <= 1.1)} |`);
+  const redis = t.cpu.get('ours-redis');
+  if (redis !== undefined) {
+    const added = (t.p99.get('ours-redis') as number) - (t.p99.get('ours') as number);
+    goals.push(
+      `| two processes with Redis: CPU per delivery ≤ 1.1× embedded | ${fmt(redis)} vs ${fmt(ours)} µs = ${ratio(redis, ours)} | ${met(redis / ours <= 1.1)} |`,
+      `| two processes with Redis: ≤ 5 ms added p99 | p99 ${fmt(t.p99.get('ours-redis') as number, 1)} vs ${fmt(t.p99.get('ours') as number, 1)} ms = ${added >= 0 ? '+' : ''}${fmt(added, 1)} ms | ${met(added <= 5)} |`,
+    );
+  }
+}
+const f50 = load('fanout-50k.json');
+if (f50) sections.push('### Fan-out, 50k subscribers over several processes\n', fanoutTable(f50, 'Fan-out of single events to 50,000 subscribers').md, '');
+
+const sus = load('sustained-10k.json');
+if (sus) {
+  const t = sustainedTable(sus);
+  writeFileSync(join(IMG, 'bench-sustained-10k.svg'), t.chart);
+  sections.push('### Sustained rate, 10k subscribers\n', t.md, '', '![p99 at sustained rates](img/bench-sustained-10k.svg)', '');
+  const ours = t.max.get('ours') as number;
+  const sio = t.max.get('socketio') as number;
+  goals.push(`| sustained: highest rate (p99 < 1 s, nothing lost) ≥ 2× Socket.IO | ${fmt(ours, 0)}/s vs ${fmt(sio, 0)}/s = ${ratio(ours, sio)} | ${met(ours >= 2 * sio)} |`);
+}
+
+const mem = load('memory.json');
+if (mem) {
+  const t = memoryTable(mem, 'Idle connections, one process');
+  sections.push('### Memory per idle connection\n', t.md, '');
+  const kb = t.perConn.get('ours');
+  const raw = t.perConn.get('raw-frame');
+  const sio = t.perConn.get('socketio');
+  const at = [...(kb?.keys() ?? [])].sort((a, b) => a - b)[0] as number;
+  if (kb && raw && sio) {
+    const o = kb.get(at) as number;
+    const r = raw.get(at) as number;
+    const s = sio.get(at) as number;
+    goals.push(
+      `| memory: ≤ 1.1× raw ws per idle connection at ${at.toLocaleString('en')} | ${fmt(o)} vs ${fmt(r)} KB = ${ratio(o, r)} | ${met(o / r <= 1.1)} |`,
+      `| memory: ≤ ½ Socket.IO per idle connection at ${at.toLocaleString('en')} | ${fmt(o)} vs ${fmt(s)} KB = ${ratio(o, s)} | ${met(o / s <= 0.5)} |`,
+    );
+    writeFileSync(
+      join(IMG, 'bench-memory.svg'),
+      barChart(
+        `RSS per idle connection at ${at.toLocaleString('en')} connections (lower is better)`,
+        'KB',
+        [...t.perConn].map(([target, m]) => ({ label: LABEL[target] ?? target, value: Number((m.get(at) ?? 0).toFixed(2)), ours: target.startsWith('ours') })),
+      ),
+    );
+    sections.push('![memory per connection](img/bench-memory.svg)', '');
+  }
+}
+const mem50 = load('fanout-50k.json');
+if (mem50) sections.push(memoryTable(mem50, 'Idle connections, 50k over several processes').md, '');
+
+const storm = load('storm.json');
+if (storm) {
+  const t = stormTable(storm);
+  sections.push('### Reconnect storm\n', t.md, '');
+  goals.push(
+    `| reconnect storm: 10k clients 100 events behind done < 5 s, nothing lost | worst round ${t.worst === null ? 'timed out' : `${fmt(t.worst)} ms`}, ${t.lost} lost | ${met(t.worst !== null && t.worst < 5_000 && t.lost === 0)} |`,
+  );
+}
+
+const feeds = load('feeds.json');
+if (feeds) {
+  const t = feedsTable(feeds);
+  sections.push('### Feeds\n', t.md, '');
+  goals.push(
+    `| feeds: cached 200 ≥ 0.8× node:http | ${ratio(t.ratios['200'] as number, 1)} | ${met((t.ratios['200'] as number) >= 0.8)} |`,
+    `| feeds: 304 ≥ 0.8× node:http | ${ratio(t.ratios['304'] as number, 1)} | ${met((t.ratios['304'] as number) >= 0.8)} |`,
+  );
+}
+
+const generated = [
+  '<!-- results:start (written by bench/report.ts from bench/results/*.json; do not edit by hand) -->',
+  '',
+  '### Goals\n',
+  '| goal | measured | |',
+  '| --- | --- | --- |',
+  ...goals,
+  '',
+  ...sections,
+  '<!-- results:end -->',
+].join('\n');
+
+const doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n\n<!-- results:start -->\n<!-- results:end -->\n';
+const updated = doc.replace(/<!-- results:start[\s\S]*?<!-- results:end -->/, generated);
+writeFileSync(DOC, updated);
+console.log(generated);
