@@ -91,11 +91,14 @@ export class RedisBus implements Bus {
     const head = await this.store.head();
     const sequencer = this.sequencer;
     if (!sequencer || head.epoch !== sequencer.epoch || head.seq >= sequencer.last) return head;
+    // Usually a race: the event came over the subscriber connection before this
+    // reply. The script decides against the log as it is now.
+    const epoch = await this.store.renewEpochIfBehind(head.epoch, sequencer.last);
+    if (epoch === head.epoch) return this.store.head();
     this.logger.error(
-      { epoch: head.epoch, head: head.seq, delivered: sequencer.last },
-      'the Redis log is behind what was already delivered (lost writes): starting a new epoch',
+      { epoch: head.epoch, head: head.seq, delivered: sequencer.last, newEpoch: epoch },
+      'the Redis log went back behind what was already delivered (lost writes): it starts a new epoch',
     );
-    await this.store.renewEpochIfBehind(head.epoch, sequencer.last);
     return this.store.head();
   }
 
