@@ -33,11 +33,15 @@ describe('newsroom console', () => {
   });
 
   afterAll(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      await cleanup();
+    }
+    // Checked after cleaning up, so a failure here leaves nothing running.
     expect(console_?.problems ?? []).toEqual([]);
     expect(reader?.problems ?? []).toEqual([]);
     expect([...(console_?.dialogs ?? []), ...(reader?.dialogs ?? [])]).toEqual([]);
-    await browser?.close();
-    await cleanup();
   });
 
   const field = (name: string) => page.locator(`[data-field="${name}"]`);

@@ -33,10 +33,14 @@ describe('reader page', () => {
   });
 
   afterAll(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      await cleanup();
+    }
+    // Checked after cleaning up, so a failure here leaves nothing running.
     expect(reader?.problems ?? []).toEqual([]);
     expect(reader?.dialogs ?? []).toEqual([]);
-    await browser?.close();
-    await cleanup();
   });
 
   it('paints the latest stories on the server, links its feeds and runs under a strict CSP', async () => {

@@ -24,9 +24,12 @@ describe('reader page reconnects', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await proxy?.close();
-    await cleanup();
+    try {
+      await browser?.close();
+      await proxy?.close();
+    } finally {
+      await cleanup();
+    }
   });
 
   it('shows "reconnecting" while the server restarts, then catches up with what was published meanwhile, once', async () => {
