@@ -84,8 +84,9 @@ export class NewsClient {
     this.stopped = true;
     /** Callers waiting for the answer to a subscribe/unsubscribe, in order. */
     this.waiting = [];
-    // A cursor we sent but the server has not confirmed yet: kept until a welcome
-    // says "resumed" or a reset replaces it, so a drop in between loses nothing.
+    // The position: the cursor we start from, then the last event seen. A welcome
+    // moves it only when it says "resumed"; otherwise the reset that follows does,
+    // so a drop between the two cannot skip anything.
     this.epoch = null;
     this.seq = -1;
     const start = options.cursor ?? this.readStored();

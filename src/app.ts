@@ -164,7 +164,8 @@ export function createApp({ config, store, bus, metrics, feeds, logger }: AppDep
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'https:', 'data:'],
-        connectSrc: ["'self'", 'ws:', 'wss:'],
+        // 'self' covers this origin's ws:/wss: too; a bare ws: would let a page talk to any host.
+        connectSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
         frameAncestors: ["'none'"],

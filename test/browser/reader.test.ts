@@ -49,6 +49,7 @@ describe('reader page', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("style-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("connect-src 'self';");
     const html = await response.text();
     // First paint holds the stories and the cursor they match, without any script.
     expect(html).toContain(`id="item-${seedStory.publish.id}"`);
