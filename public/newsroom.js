@@ -4,7 +4,7 @@ import { NewsClient } from './client.js';
 import { findCard, markFresh, remove, upsert } from './live-list.js';
 import { describeFailure, NetworkError, request } from './newsroom-api.js';
 import { clearErrors, fillItem, readItem, showErrors } from './newsroom-form.js';
-import { absoluteTime, itemHref, refreshTimes, relativeTime, storyCard } from './render.js';
+import { absoluteTime, dropExpired, itemHref, refreshTimes, relativeTime, storyCard } from './render.js';
 import { connectionIndicator } from './status.js';
 
 const TOKEN_KEY = 'newswire:publisher-token';
@@ -447,4 +447,7 @@ withdrawForm.addEventListener('submit', async (event) => {
 
 renderToken();
 load();
-setInterval(() => refreshTimes(document), 30_000);
+setInterval(() => {
+  refreshTimes(document);
+  dropExpired(preview);
+}, 15_000);

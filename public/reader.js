@@ -3,7 +3,7 @@ import { createAnnouncer } from './announce.js';
 import { NewsClient } from './client.js';
 import { findCard, markFresh, remove, upsert } from './live-list.js';
 import { desktopAlerts } from './notify.js';
-import { isAlert, itemHref, refreshTimes, relativeTime, absoluteTime, storyCard, guardImage } from './render.js';
+import { absoluteTime, dropExpired, guardImage, isAlert, itemHref, refreshTimes, relativeTime, storyCard } from './render.js';
 import { connectionIndicator } from './status.js';
 
 const LABEL = { flash: 'Flash', bulletin: 'Bulletin' };
@@ -24,8 +24,24 @@ let unseen = 0;
 let unseenAbove = [];
 
 for (const img of document.querySelectorAll('.story-media img')) guardImage(img);
-refreshTimes(document);
-setInterval(() => refreshTimes(document), 30_000);
+function tick() {
+  refreshTimes(document);
+  if (dropExpired(list)) {
+    if (banner.dataset.id && !findCard(list, banner.dataset.id)) hideBannerFor(banner.dataset.id);
+    showEmpty();
+  }
+  scheduleExpiry();
+}
+
+let expiryTimer = null;
+/** Wakes up when the next story expires, so it leaves on time. */
+function scheduleExpiry() {
+  clearTimeout(expiryTimer);
+  let next = Number.POSITIVE_INFINITY;
+  for (const card of list.querySelectorAll('[data-expires]')) next = Math.min(next, Date.parse(card.dataset.expires));
+  if (!Number.isFinite(next)) return;
+  expiryTimer = setTimeout(tick, Math.min(Math.max(0, next - Date.now()) + 50, 2 ** 31 - 1));
+}
 
 function cardFor(id) {
   return findCard(list, id);
@@ -147,12 +163,14 @@ function onEvent(frame) {
     );
   }
   if (!previous) noteUnseen(card);
+  if (item.expiresAt) scheduleExpiry();
 }
 
 function onReset(frame) {
   list.replaceChildren(...frame.items.slice(0, MAX_STORIES).map(storyCard));
   if (banner.dataset.id && !cardFor(banner.dataset.id)) hideBannerFor(banner.dataset.id);
   showEmpty();
+  scheduleExpiry();
   announcer.now('The list of stories was refreshed.');
 }
 
@@ -165,6 +183,9 @@ try {
 
 const indicator = connectionIndicator(document.getElementById('connection'));
 const stale = document.getElementById('stale');
+tick();
+setInterval(() => refreshTimes(document), 30_000);
+
 const client = new NewsClient({
   topics,
   // The server-rendered list matches the page's cursor, so it wins over a stored one:

@@ -57,6 +57,18 @@ export function refreshTimes(root, now = Date.now()) {
   }
 }
 
+/** No event marks an expiry: drop cards whose time is up. Returns how many went. */
+export function dropExpired(root, now = Date.now()) {
+  let dropped = 0;
+  for (const card of root.querySelectorAll('[data-expires]')) {
+    if (Date.parse(card.dataset.expires) <= now) {
+      card.remove();
+      dropped++;
+    }
+  }
+  return dropped;
+}
+
 /** Server-rendered images may fail before any script runs: hide those too. */
 export function guardImage(img) {
   const hide = () => img.closest('.story-media')?.remove();
@@ -70,6 +82,7 @@ export function storyCard(item) {
   article.id = `item-${item.id}`;
   article.dataset.id = item.id;
   article.dataset.version = String(item.version);
+  if (item.expiresAt) article.dataset.expires = item.expiresAt;
   article.setAttribute('aria-labelledby', `headline-${item.id}`);
 
   const text = el('div', 'story-text');

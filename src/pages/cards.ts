@@ -22,7 +22,7 @@ export function priorityLabel(item: Item): Markup | '' {
 
 export function storyCard(item: Item, now = Date.now()): Markup {
   const lang = item.language;
-  return html`<article class="story priority-${item.priority}" id="item-${item.id}" data-id="${item.id}" data-version="${item.version}" aria-labelledby="headline-${item.id}"><div class="story-text"><p class="story-kicker">${priorityLabel(item)}${item.topics.map(
+  return html`<article class="story priority-${item.priority}" id="item-${item.id}" data-id="${item.id}" data-version="${item.version}"${item.expiresAt ? html` data-expires="${item.expiresAt}"` : ''} aria-labelledby="headline-${item.id}"><div class="story-text"><p class="story-kicker">${priorityLabel(item)}${item.topics.map(
     (topic) => html`<a class="topic" href="${topicHref(topic)}">${topicName(topic)}</a>`,
   )}</p><h2 class="story-headline" id="headline-${item.id}"><a href="${itemHref(item)}"${lang ? html` lang="${lang}"` : ''}>${item.headline}</a></h2>${
     item.summary ? html`<p class="story-summary"${lang ? html` lang="${lang}"` : ''}>${item.summary}</p>` : ''

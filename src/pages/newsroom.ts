@@ -94,7 +94,7 @@ ${field({ name: 'image-alt', label: 'Image description (alt text)' })}
 </div>
 <div class="field-row">
 ${field({ name: 'language', label: 'Language', hint: 'BCP 47 tag, e.g. en, pt-BR', placeholder: 'en' })}
-${field({ name: 'expiresAt', label: 'Expires', kind: 'datetime-local', hint: 'Your local time; leave empty to keep' })}
+${field({ name: 'expiresAt', label: 'Expires', kind: 'datetime-local', hint: 'Your local time. Readers stop seeing it then' })}
 </div>
 ${field({ name: 'id', label: 'Item id', hint: 'Your own id, or leave empty: one is made for you, so a retry never publishes twice', maxLength: LIMITS.idLength })}
 <div id="change-note-field" hidden>

@@ -121,6 +121,14 @@ describe('reader page', () => {
     await expect.poll(() => page.locator('#announce-polite').textContent(), { timeout: 5_000 }).toMatch(/withdrawn/i);
   });
 
+  it('drops a story when it expires, without an event', async () => {
+    const item = await publish({ headline: 'Road closed until noon', expiresAt: new Date(Date.now() + 2_500).toISOString() });
+    const card = page.locator(`#item-${item.id}`);
+    await card.waitFor();
+    expect(await card.getAttribute('data-expires')).toBe(item.expiresAt);
+    await card.waitFor({ state: 'detached', timeout: 5_000 });
+  });
+
   it('makes a flash stand out: banner, colour, and an assertive announcement', async () => {
     const item = await publish({
       headline: 'Central bank raises its benchmark rate by half a point in a surprise move',
