@@ -10,7 +10,7 @@ afterAll(cleanup);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function runWithEnv(env: Record<string, string>) {
-  return spawnSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'src/main.ts'], {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', DATA_DIR: tempDir(), HOST: '127.0.0.1', PORT: '0', ...env },
     encoding: 'utf8',
