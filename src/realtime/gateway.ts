@@ -12,7 +12,7 @@ import { latestFor } from '../store/latest.ts';
 import type { Store } from '../store/store.ts';
 import { isOriginAllowed } from './origin.ts';
 import { CLOSE, clientFrameSchema, parseTopicsParam } from './protocol.ts';
-import { Session } from './session.ts';
+import { Session, type SessionHooks, type SessionLimits } from './session.ts';
 
 const REPLAY_PAGE = 1_000;
 
@@ -39,7 +39,29 @@ export class Gateway {
   private readonly heartbeat: NodeJS.Timeout;
   private closing = false;
 
+  // Idle connections are the scale limit: every connection shares these
+  // handlers and objects instead of holding closures of its own.
+  private readonly sessionLimits: SessionLimits;
+  private readonly sessionHooks: SessionHooks;
+  private readonly onMessage: (this: Tagged, data: Buffer, isBinary: boolean) => void;
+  private readonly onClose: (this: Tagged) => void;
+  private readonly topicSets = new Map<string, Set<string>>();
+
   constructor(private readonly options: GatewayOptions) {
+    const gateway = this;
+    this.sessionLimits = { sendBuffer: options.limits.sendBuffer, messagesPer10s: options.limits.messagesPer10s };
+    this.sessionHooks = { onSlowConsumer: (s) => this.dropSlowConsumer(s) };
+    this.onMessage = function (data, isBinary) {
+      const session = this[SESSION];
+      if (session) gateway.onFrame(session, data, isBinary);
+    };
+    this.onClose = function () {
+      const session = this[SESSION];
+      if (!session) return;
+      gateway.sessions.delete(session);
+      gateway.options.hub.remove(session);
+      gateway.options.metrics.connections.set(gateway.sessions.size);
+    };
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -65,6 +87,18 @@ export class Gateway {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, url));
   }
 
+  /** Sets of topics are never changed in place (a change makes a new set), so equal ones are shared. */
+  private sharedTopics(topics: Set<string>): Set<string> {
+    const key = [...topics].sort().join(',');
+    let shared = this.topicSets.get(key);
+    if (!shared) {
+      if (this.topicSets.size >= 10_000) this.topicSets.clear();
+      shared = topics;
+      this.topicSets.set(key, shared);
+    }
+    return shared;
+  }
+
   /** Why an upgrade must be refused, as [status, status text, message]; null to accept. */
   private refusal(request: IncomingMessage, url: URL): [number, string, string] | null {
     if (url.pathname !== '/ws') return [404, 'Not Found', 'WebSocket endpoint is /ws'];
@@ -83,13 +117,9 @@ export class Gateway {
     const parsed = parseTopicsParam(url.searchParams.get('topics'), limits.maxTopics);
     const cursorParam = url.searchParams.get('cursor');
     const cursor = cursorParam ? parseCursor(cursorParam) : null;
-    const session = new Session(
-      ws,
-      'topics' in parsed ? parsed.topics : null,
-      { sendBuffer: limits.sendBuffer, messagesPer10s: limits.messagesPer10s },
-      { onSlowConsumer: (s) => this.dropSlowConsumer(s) },
-    );
-    ws.on('error', () => ws.terminate());
+    const topics = 'topics' in parsed && parsed.topics ? this.sharedTopics(parsed.topics) : null;
+    const session = new Session(ws, topics, this.sessionLimits, this.sessionHooks);
+    ws.on('error', terminate);
     if ('error' in parsed || (cursorParam && !cursor)) {
       session.pending = null;
       session.sendError('bad-request', 'error' in parsed ? parsed.error : 'cursor: not a cursor issued by this server');
@@ -99,15 +129,10 @@ export class Gateway {
     this.sessions.add(session);
     hub.add(session);
     metrics.connections.set(this.sessions.size);
-    ws.on('pong', () => {
-      session.alive = true;
-    });
-    ws.on('message', (data, isBinary) => this.onFrame(session, data as Buffer, isBinary));
-    ws.on('close', () => {
-      this.sessions.delete(session);
-      hub.remove(session);
-      metrics.connections.set(this.sessions.size);
-    });
+    (ws as Tagged)[SESSION] = session;
+    ws.on('pong', markAlive);
+    ws.on('message', this.onMessage as (data: unknown, isBinary: boolean) => void);
+    ws.on('close', this.onClose);
     this.start(session, cursor).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not start a WebSocket session');
       session.sendError('unavailable', 'the log cannot be read right now; reconnect with your cursor');
@@ -176,12 +201,13 @@ export class Gateway {
         return;
       }
       if (hub.epoch === head.epoch && hub.recent.covers(session.lastSeq)) {
-        // A copy: the ring moves on while we wait for the socket, and what
-        // arrives after this point is in the session's pending list anyway.
-        for (const entry of [...hub.recent.since(session.lastSeq)]) {
-          await send(entry.topics, entry.message.seq, () => entry.message);
-          if (!session.open) return;
-        }
+        // Joined once for everyone resuming from the same place, sent in one
+        // write; what arrives after this point is in the pending list anyway.
+        const replay = hub.replay(session.lastSeq, session.topics);
+        if (replay.frames) session.writeFrames(replay.frames, replay.lastSeq);
+        else session.lastSeq = replay.lastSeq;
+        replayed += replay.count;
+        await session.drained();
         break;
       }
       const events = await store.readAfter(session.lastSeq, REPLAY_PAGE);
@@ -318,6 +344,18 @@ export class Gateway {
     for (const session of this.sessions) session.ws.terminate();
     this.wss.close();
   }
+}
+
+const SESSION = Symbol('session');
+type Tagged = WebSocket & { [SESSION]?: Session };
+
+function terminate(this: WebSocket): void {
+  this.terminate();
+}
+
+function markAlive(this: Tagged): void {
+  const session = this[SESSION];
+  if (session) session.alive = true;
 }
 
 function refuse(socket: Duplex, status: number, statusText: string, message: string): void {

@@ -1,7 +1,7 @@
 // One WebSocket connection. Kept small: idle connections are the scale limit.
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import type { Subscriber } from '../hub/hub.ts';
+import type { Batch, Subscriber } from '../hub/hub.ts';
 import { type OutboundMessage, prepareMessage } from '../hub/message.ts';
 import { CLOSE } from './protocol.ts';
 
@@ -23,6 +23,7 @@ export class Session implements Subscriber {
   /** Live events held back while a resume replays the log; null once live. */
   pending: OutboundMessage[] | null = [];
   alive = true;
+  pass = 0;
   private frames = 0;
   private windowStart = 0;
 
@@ -55,6 +56,18 @@ export class Session implements Subscriber {
     this.write(message);
   }
 
+  offerBatch(batch: Batch): void {
+    const { messages } = batch;
+    const first = messages[0];
+    const last = messages[messages.length - 1];
+    if (!first || !last) return;
+    if (this.pending || first.seq <= this.lastSeq) {
+      for (const message of messages) this.offer(message);
+      return;
+    }
+    this.writeFrames(batch.frames, last.seq);
+  }
+
   /** Ends the replay: sends what arrived meanwhile and goes live. */
   goLive(): void {
     const held = this.pending ?? [];
@@ -63,12 +76,16 @@ export class Session implements Subscriber {
   }
 
   write(message: OutboundMessage): void {
-    if (message.seq > this.lastSeq) this.lastSeq = message.seq;
+    this.writeFrames(message.frame, message.seq);
+  }
+
+  /** Writes complete frames built once for every subscriber, as they are; `seq` is the last of them. */
+  writeFrames(frames: Buffer, seq: number): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    // The frame was built once for every subscriber: write its bytes as they are.
     // Node's socket gathers writes queued behind a slow peer into one writev.
     const socket = rawSocket(this.ws);
-    socket.write(message.frame);
+    socket.write(frames);
     // While replaying, the replay waits for the socket instead (see drained()).
     if (this.pending === null && socket.writableLength > this.limits.sendBuffer) this.hooks.onSlowConsumer(this);
   }
