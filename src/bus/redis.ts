@@ -5,9 +5,9 @@
 import { Redis } from 'ioredis';
 import type { NewsEvent } from '../domain/event.ts';
 import type { Logger } from '../ops/logger.ts';
-import type { LogHead } from '../store/store.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { commandConnectionOptions, type RedisStore, whenReady } from '../store/redis.ts';
+import type { LogHead } from '../store/store.ts';
 import type { Bus, BusSink } from './bus.ts';
 import { Sequencer } from './sequencer.ts';
 
@@ -69,7 +69,8 @@ export class RedisBus implements Bus {
     await this.sub.subscribe(this.store.channel);
     this.markSubscribed();
     // Subscribed before reading the head: nothing can fall between the two.
-    const sequencer = new Sequencer({ head: () => this.head(), readAfter: (after, limit) => this.store.readAfter(after, limit) }, sink, {
+    const log = { head: () => this.head(), readAfter: (after: number, limit: number) => this.store.readAfter(after, limit) };
+    const sequencer = new Sequencer(log, sink, {
       onGap: () => this.metrics.gaps.inc(),
       onBackfill: (count) => this.metrics.backfilledEvents.inc(count),
       onError: (error) => this.logger.debug({ err: error }, 'gap fill failed; the next head check retries'),
