@@ -112,6 +112,8 @@ const report = {
   scenario: 'feeds',
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, kernel: release() },
+  /** The code measured (set by bench/frozen.sh). */
+  tree: process.env.BENCH_TREE ?? null,
   params: values,
   command: `node node_modules/tsx/dist/cli.mjs bench/feeds.ts ${process.argv.slice(2).join(' ')}`,
   results,

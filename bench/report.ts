@@ -14,8 +14,8 @@ const IMG = join(ROOT, 'docs/img');
 
 type Row = Record<string, any>;
 
-function load(name: string): Row | null {
-  const file = join(RESULTS, name);
+function load(name: string, dir = RESULTS): Row | null {
+  const file = join(dir, name);
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
 }
 
@@ -201,104 +201,129 @@ function feedsTable(report: Row): { md: string; ratios: Record<string, number> }
 
 // ---------------------------------------------------------------------------
 
-const sections: string[] = [];
-const goals: string[] = [];
-mkdirSync(IMG, { recursive: true });
-const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
-
-const f10 = load('fanout-10k.json');
-if (f10) {
-  const t = fanoutTable(f10, 'Fan-out of single events to 10,000 subscribers');
-  sections.push('### Fan-out, 10k subscribers\n', t.md, '', '![CPU per delivery](img/bench-cpu-10k.svg)', '');
-  writeFileSync(
-    join(IMG, 'bench-cpu-10k.svg'),
-    barChart(
-      'Server CPU per delivery, single events to 10k subscribers (lower is better)',
-      'µs',
-      [...t.cpu].map(([target, value]) => ({ label: LABEL[target] ?? target, value: Number(value.toFixed(2)), ours: target.startsWith('ours') })),
-    ),
-  );
-  const ours = t.cpu.get('ours') as number;
-  const frame = t.cpu.get('raw-frame') as number;
-  goals.push(`| single events: CPU per delivery ≤ 1.1× frame-once | ${fmt(ours)} vs ${fmt(frame)} µs = ${ratio(ours, frame)} | ${met(ours / frame <= 1.1)} |`);
-  const redis = t.cpu.get('ours-redis');
-  if (redis !== undefined) {
-    const added = (t.p99.get('ours-redis') as number) - (t.p99.get('ours') as number);
-    goals.push(
-      `| two processes with Redis: CPU per delivery ≤ 1.1× embedded | ${fmt(redis)} vs ${fmt(ours)} µs = ${ratio(redis, ours)} | ${met(redis / ours <= 1.1)} |`,
-      `| two processes with Redis: ≤ 5 ms added p99 | p99 ${fmt(t.p99.get('ours-redis') as number, 1)} vs ${fmt(t.p99.get('ours') as number, 1)} ms = ${added >= 0 ? '+' : ''}${fmt(added, 1)} ms | ${met(added <= 5)} |`,
-    );
-  }
-}
-const f50 = load('fanout-50k.json');
-if (f50) sections.push('### Fan-out, 50k subscribers over several processes\n', fanoutTable(f50, 'Fan-out of single events to 50,000 subscribers').md, '');
-
-const sus = load('sustained-10k.json');
-if (sus) {
-  const t = sustainedTable(sus);
-  writeFileSync(join(IMG, 'bench-sustained-10k.svg'), t.chart);
-  sections.push('### Sustained rate, 10k subscribers\n', t.md, '', '![p99 at sustained rates](img/bench-sustained-10k.svg)', '');
-  const ours = t.max.get('ours') as number;
-  const sio = t.max.get('socketio') as number;
-  goals.push(`| sustained: highest rate (p99 < 1 s, nothing lost) ≥ 2× Socket.IO | ${fmt(ours, 0)}/s vs ${fmt(sio, 0)}/s = ${ratio(ours, sio)} | ${met(ours >= 2 * sio)} |`);
+interface Goal {
+  goal: string;
+  measured: string;
+  ok: boolean;
 }
 
-const mem = load('memory.json');
-if (mem) {
-  const t = memoryTable(mem, 'Idle connections, one process');
-  sections.push('### Memory per idle connection\n', t.md, '');
-  const kb = t.perConn.get('ours');
-  const raw = t.perConn.get('raw-frame');
-  const sio = t.perConn.get('socketio');
-  const at = [...(kb?.keys() ?? [])].sort((a, b) => a - b)[0] as number;
-  if (kb && raw && sio) {
-    const o = kb.get(at) as number;
-    const r = raw.get(at) as number;
-    const s = sio.get(at) as number;
-    goals.push(
-      `| memory: ≤ 1.1× raw ws per idle connection at ${at.toLocaleString('en')} | ${fmt(o)} vs ${fmt(r)} KB = ${ratio(o, r)} | ${met(o / r <= 1.1)} |`,
-      `| memory: ≤ ½ Socket.IO per idle connection at ${at.toLocaleString('en')} | ${fmt(o)} vs ${fmt(s)} KB = ${ratio(o, s)} | ${met(o / s <= 0.5)} |`,
-    );
-    writeFileSync(
-      join(IMG, 'bench-memory.svg'),
+/** Tables, charts (when `charts`) and goals of one results folder. */
+function analyse(dir: string, charts: boolean): { sections: string[]; goals: Goal[] } {
+  const sections: string[] = [];
+  const goals: Goal[] = [];
+  const writeChart = (name: string, svg: string) => {
+    if (charts) writeFileSync(join(IMG, name), svg);
+  };
+  const goal = (name: string, measured: string, ok: boolean) => goals.push({ goal: name, measured, ok });
+
+  const f10 = load('fanout-10k.json', dir);
+  if (f10) {
+    const t = fanoutTable(f10, 'Fan-out of single events to 10,000 subscribers');
+    sections.push('### Fan-out, 10k subscribers\n', t.md, '', '![CPU per delivery](img/bench-cpu-10k.svg)', '');
+    writeChart(
+      'bench-cpu-10k.svg',
       barChart(
-        `RSS per idle connection at ${at.toLocaleString('en')} connections (lower is better)`,
-        'KB',
-        [...t.perConn].map(([target, m]) => ({ label: LABEL[target] ?? target, value: Number((m.get(at) ?? 0).toFixed(2)), ours: target.startsWith('ours') })),
+        'Server CPU per delivery, single events to 10k subscribers (lower is better)',
+        'µs',
+        [...t.cpu].map(([target, value]) => ({ label: LABEL[target] ?? target, value: Number(value.toFixed(2)), ours: target.startsWith('ours') })),
       ),
     );
-    sections.push('![memory per connection](img/bench-memory.svg)', '');
+    const ours = t.cpu.get('ours') as number;
+    const frame = t.cpu.get('raw-frame') as number;
+    goal('single events: server CPU per delivery ≤ 1.1× frame-once', `${fmt(ours)} vs ${fmt(frame)} µs = ${ratio(ours, frame)}`, ours / frame <= 1.1);
+    const redis = t.cpu.get('ours-redis');
+    if (redis !== undefined) {
+      const added = (t.p99.get('ours-redis') as number) - (t.p99.get('ours') as number);
+      goal('two processes with Redis: CPU per delivery ≤ 1.1× embedded', `${fmt(redis)} vs ${fmt(ours)} µs = ${ratio(redis, ours)}`, redis / ours <= 1.1);
+      goal(
+        'two processes with Redis: ≤ 5 ms added p99',
+        `p99 ${fmt(t.p99.get('ours-redis') as number, 1)} vs ${fmt(t.p99.get('ours') as number, 1)} ms (${added >= 0 ? '+' : ''}${fmt(added, 1)} ms)`,
+        added <= 5,
+      );
+    }
   }
-}
-const mem50 = load('fanout-50k.json');
-if (mem50) sections.push(memoryTable(mem50, 'Idle connections, 50k over several processes').md, '');
+  const f50 = load('fanout-50k.json', dir);
+  if (f50) sections.push('### Fan-out, 50k subscribers over several processes\n', fanoutTable(f50, 'Fan-out of single events to 50,000 subscribers').md, '');
 
-const storm = load('storm.json');
-if (storm) {
-  const t = stormTable(storm);
-  sections.push('### Reconnect storm\n', t.md, '');
-  goals.push(
-    `| reconnect storm: 10k clients 100 events behind done < 5 s, nothing lost | worst round ${t.worst === null ? 'timed out' : `${fmt(t.worst)} ms`}, ${t.lost} lost | ${met(t.worst !== null && t.worst < 5_000 && t.lost === 0)} |`,
-  );
+  const sus = load('sustained-10k.json', dir);
+  if (sus) {
+    const t = sustainedTable(sus);
+    writeChart('bench-sustained-10k.svg', t.chart);
+    sections.push('### Sustained rate, 10k subscribers\n', t.md, '', '![p99 at sustained rates](img/bench-sustained-10k.svg)', '');
+    const ours = t.max.get('ours') as number;
+    const sio = t.max.get('socketio') as number;
+    goal('sustained: highest rate to 10k (p99 < 1 s, nothing lost) ≥ 2× Socket.IO', `${fmt(ours, 1)}/s vs ${fmt(sio, 1)}/s = ${ratio(ours, sio)}`, ours >= 2 * sio);
+  }
+
+  const mem = load('memory.json', dir);
+  if (mem) {
+    const t = memoryTable(mem, 'Idle connections, one process');
+    sections.push('### Memory per idle connection\n', t.md, '');
+    const kb = t.perConn.get('ours');
+    const raw = t.perConn.get('raw-frame');
+    const sio = t.perConn.get('socketio');
+    const at = [...(kb?.keys() ?? [])].sort((a, b) => a - b)[0] as number;
+    if (kb && raw && sio) {
+      const o = kb.get(at) as number;
+      const r = raw.get(at) as number;
+      const x = sio.get(at) as number;
+      goal(`memory: ≤ 1.1× raw ws RSS per idle connection at ${at.toLocaleString('en')}`, `${fmt(o)} vs ${fmt(r)} KB = ${ratio(o, r)}`, o / r <= 1.1);
+      goal(`memory: ≤ ½ Socket.IO per idle connection at ${at.toLocaleString('en')}`, `${fmt(o)} vs ${fmt(x)} KB = ${ratio(o, x)}`, o / x <= 0.5);
+      writeChart(
+        'bench-memory.svg',
+        barChart(
+          `RSS per idle connection at ${at.toLocaleString('en')} connections (lower is better)`,
+          'KB',
+          [...t.perConn].map(([target, m]) => ({ label: LABEL[target] ?? target, value: Number((m.get(at) ?? 0).toFixed(2)), ours: target.startsWith('ours') })),
+        ),
+      );
+      sections.push('![memory per connection](img/bench-memory.svg)', '');
+    }
+  }
+  if (f50) sections.push(memoryTable(f50, 'Idle connections, 50k over several processes').md, '');
+
+  const storm = load('storm.json', dir);
+  if (storm) {
+    const t = stormTable(storm);
+    sections.push('### Reconnect storm\n', t.md, '');
+    goal(
+      'reconnect storm: 10k clients 100 events behind, done < 5 s, nothing lost',
+      `worst of rounds ${t.worst === null ? 'timed out' : `${fmt(t.worst)} ms`}, ${t.lost} lost`,
+      t.worst !== null && t.worst < 5_000 && t.lost === 0,
+    );
+  }
+
+  const feeds = load('feeds.json', dir);
+  if (feeds) {
+    const t = feedsTable(feeds);
+    sections.push('### Feeds\n', t.md, '');
+    goal('feeds: cached 200 ≥ 0.8× node:http', `${ratio(t.ratios['200'] as number, 1)} of node:http`, (t.ratios['200'] as number) >= 0.8);
+    goal('feeds: 304 ≥ 0.8× node:http', `${ratio(t.ratios['304'] as number, 1)} of node:http`, (t.ratios['304'] as number) >= 0.8);
+  }
+
+  return { sections, goals };
 }
 
-const feeds = load('feeds.json');
-if (feeds) {
-  const t = feedsTable(feeds);
-  sections.push('### Feeds\n', t.md, '');
-  goals.push(
-    `| feeds: cached 200 ≥ 0.8× node:http | ${ratio(t.ratios['200'] as number, 1)} | ${met((t.ratios['200'] as number) >= 0.8)} |`,
-    `| feeds: 304 ≥ 0.8× node:http | ${ratio(t.ratios['304'] as number, 1)} | ${met((t.ratios['304'] as number) >= 0.8)} |`,
-  );
-}
+mkdirSync(IMG, { recursive: true });
+const now = analyse(RESULTS, true);
+const before = existsSync(join(RESULTS, 'baseline')) ? analyse(join(RESULTS, 'baseline'), false) : null;
+const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
+const goalRows = now.goals.map((g) => {
+  const old = before?.goals.find((b) => b.goal === g.goal);
+  return `| ${g.goal} | ${old ? old.measured : '–'} | ${g.measured} | ${met(g.ok)} |`;
+});
+const sections = now.sections;
 
 const generated = [
   '<!-- results:start (written by bench/report.ts from bench/results/*.json; do not edit by hand) -->',
   '',
   '### Goals\n',
-  '| goal | measured | |',
-  '| --- | --- | --- |',
-  ...goals,
+  'Each ratio compares targets measured in the same run. "Before" is the server as it was when the harness was',
+  'written (`bench/results/baseline/`), "after" the current one (`bench/results/`).',
+  '',
+  '| goal | before | after | |',
+  '| --- | --- | --- | --- |',
+  ...goalRows,
   '',
   ...sections,
   '<!-- results:end -->',

@@ -4,7 +4,7 @@
 //   node node_modules/tsx/dist/cli.mjs bench/run.ts --scenarios fanout,publish \
 //     --targets ours,raw-frame --subscribers 10000 --clients 2 --out bench/results/fanout-10k.json
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClientPool } from './lib/pool.ts';
@@ -64,7 +64,8 @@ process.on('SIGINT', async () => {
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 async function session(name: TargetName, processes: number | undefined): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = { target: name };
+  // The machine is shared: the load on it is part of every result.
+  const out: Record<string, unknown> = { target: name, loadavgStart: loadavg()[0] };
   log(`${name}: starting${processes ? ` ${processes} processes` : ''}`);
   const target = await startTarget(name, { processes });
   const pool = await ClientPool.start(clients);
@@ -102,7 +103,7 @@ async function session(name: TargetName, processes: number | undefined): Promise
         for (const rate of (values.rates as string).split(',').map(Number)) {
           const res = await sustained(target, pool, rate, Number(values.seconds));
           sweep.push(res);
-          log(`${name}: ${rate}/s ${res.ok ? "ok" : "FAIL"} lost ${res.lost} p99 ${res.latencyMs.p99} ms, server ${res.cpuUsPerDelivery} µs/delivery, clients ${res.clientCpuUsPerDelivery} µs/delivery, open ${res.subscribers}`);
+          log(`${name}: ${rate}/s ${res.ok ? "ok" : "FAIL"} lost ${res.lost} (publish failures ${res.publishFailures}) p99 ${res.latencyMs.p99} ms, server ${res.cpuUsPerDelivery} µs/delivery, clients ${res.clientCpuUsPerDelivery} µs/delivery`);
           if (!res.ok) break;
         }
         out.sustained = sweep;
@@ -116,6 +117,7 @@ async function session(name: TargetName, processes: number | undefined): Promise
       }
     }
   } finally {
+    out.loadavgEnd = loadavg()[0];
     await pool.stop();
     await target.stop();
   }
@@ -189,6 +191,8 @@ const report = {
   scenarios,
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, kernel: release() },
+  /** The code measured (set by bench/frozen.sh). */
+  tree: process.env.BENCH_TREE ?? null,
   params: { ...values, subscribers, clients },
   command: `node node_modules/tsx/dist/cli.mjs bench/run.ts ${process.argv.slice(2).join(' ')}`,
   results,

@@ -26,6 +26,8 @@ export interface DeliveryResult {
   clientCpuUsPerDelivery: number;
   latencyMs: Latency;
   publishMs: Latency;
+  /** Publishes that did not get a 201 (they count as lost if never delivered). */
+  publishFailures: number;
 }
 
 let runCounter = 0;
@@ -50,6 +52,7 @@ function result(
   seconds: number,
   cpu: { server: number; redis: number; clients: number },
   publishTimes: number[],
+  publishFailures: number,
 ): DeliveryResult {
   const expected = events * subscribers;
   return {
@@ -69,6 +72,7 @@ function result(
     clientCpuUsPerDelivery: round(cpu.clients / Math.max(1, delivery.received)),
     latencyMs: summarise(delivery.latencies),
     publishMs: summarise(publishTimes),
+    publishFailures,
   };
 }
 
@@ -80,15 +84,17 @@ export async function fanout(target: Target, pool: ClientPool, events: number, t
   const window = cpuWindow(target, pool);
   const start = now();
   let sent = 0;
+  let failures = 0;
   for (let n = 1; n <= events; n++) {
     const res = await publish(target.httpUrls[0] as string, run, n);
     publishTimes.push(res.ms);
     sent = n;
+    if (res.status !== 201) failures++;
     if (res.status !== 201 || !(await pool.waitDelivered(n, timeoutMs))) break;
   }
   const seconds = (now() - start) / 1000;
   const cpu = window();
-  return result(target, sent, subscribers, await pool.stats(), seconds, cpu, publishTimes);
+  return result(target, sent, subscribers, await pool.stats(), seconds, cpu, publishTimes, failures);
 }
 
 /** Events at a fixed rate for a while; then waits for the last one (or gives up after drainMs). */
@@ -103,6 +109,7 @@ export async function sustained(
   const subscribers = await pool.beginRun(run);
   const total = Math.max(1, Math.round(rate * seconds));
   const publishTimes: number[] = [];
+  let failures = 0;
   const pending: Promise<void>[] = [];
   const window = cpuWindow(target, pool);
   const start = now();
@@ -110,13 +117,18 @@ export async function sustained(
     const due = start + ((n - 1) * 1000) / rate;
     const wait = due - now();
     if (wait > 1) await sleep(wait);
-    pending.push(publish(target.httpUrls[0] as string, run, n).then((r) => void publishTimes.push(r.ms)));
+    pending.push(
+      publish(target.httpUrls[0] as string, run, n).then((r) => {
+        publishTimes.push(r.ms);
+        if (r.status !== 201) failures++;
+      }),
+    );
   }
   await Promise.all(pending);
   await pool.waitDelivered(total, drainMs);
   const elapsed = (now() - start) / 1000;
   const cpu = window();
-  const res = result(target, total, subscribers, await pool.stats(), elapsed, cpu, publishTimes);
+  const res = result(target, total, subscribers, await pool.stats(), elapsed, cpu, publishTimes, failures);
   return { ...res, rate, ok: res.lost === 0 && res.gaps === 0 && res.latencyMs.p99 < 1000 };
 }
 

@@ -43,7 +43,9 @@ export async function freePort(): Promise<number> {
 
 /** Ready when it logs "listening" with its port, or, given `port`, when GET /healthz answers. */
 export async function startTs(script: string, env: Record<string, string>, port?: number): Promise<Started> {
-  const child = spawn(process.execPath, [TSX, join(ROOT, script)], {
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches the server's node through tsx.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [TSX, ...nodeArgs, join(ROOT, script)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
