@@ -134,8 +134,19 @@ function alertReaders(item) {
   alerts.show(item, label, () => cardFor(item.id)?.scrollIntoView({ block: 'center' }));
 }
 
+/** A correction can move a story out of the topics this page follows. */
+function leftThisPage(item) {
+  return topics !== null && !item.topics.some((topic) => topics.includes(topic));
+}
+
 function onEvent(frame) {
   const { item } = frame;
+  if (frame.event === 'updated' && leftThisPage(item)) {
+    remove(list, item.id);
+    hideBannerFor(item.id);
+    showEmpty();
+    return;
+  }
   if (frame.event === 'retracted') {
     const removed = remove(list, item.id);
     if (!removed) return;

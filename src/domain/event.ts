@@ -11,9 +11,11 @@ export interface NewsEvent {
   at: string;
   /** The whole item for published/updated; the removal notice for retracted. */
   item: Item | RetractedItem;
+  /** Topics a correction took the item out of: their readers must drop it. */
+  formerTopics?: string[];
 }
 
-/** Topics an event belongs to, for routing. */
+/** Topics an event is routed to: the item's, and those it just left. */
 export function eventTopics(event: NewsEvent): readonly string[] {
-  return event.item.topics;
+  return event.formerTopics ? [...event.item.topics, ...event.formerTopics] : event.item.topics;
 }

@@ -1,7 +1,7 @@
 // Topic → subscribers index of one process. Work here is per event or per
 // topic, never per subscriber beyond the final write.
 import { formatCursor } from '../domain/cursor.ts';
-import type { NewsEvent } from '../domain/event.ts';
+import { eventTopics, type NewsEvent } from '../domain/event.ts';
 import { type OutboundMessage, prepareMessage } from './message.ts';
 import { RecentEvents } from './recent.ts';
 
@@ -111,17 +111,18 @@ export class Hub {
    */
   deliver(event: NewsEvent, epoch: string): OutboundMessage {
     const message = prepareMessage(event.seq, eventFrameText(event, epoch));
+    const topics = eventTopics(event);
     this.epoch = epoch;
     this.lastSeq = event.seq;
-    this.recent.push({ topics: event.item.topics, message });
+    this.recent.push({ topics, message });
     if (this.replays.size) this.replays = new Map();
-    this.queue.push({ message, topics: event.item.topics });
+    this.queue.push({ message, topics });
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
     let reached = this.everything.size;
-    for (const topic of event.item.topics) reached += this.byTopic.get(topic)?.size ?? 0;
+    for (const topic of topics) reached += this.byTopic.get(topic)?.size ?? 0;
     this.stats.onDeliver?.(event, reached);
     return message;
   }

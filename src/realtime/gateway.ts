@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { formatCursor, parseCursor } from '../domain/cursor.ts';
+import { eventTopics } from '../domain/event.ts';
 import { eventFrameText, type Hub } from '../hub/hub.ts';
 import { type OutboundMessage, prepareMessage } from '../hub/message.ts';
 import type { Logger } from '../ops/logger.ts';
@@ -212,7 +213,7 @@ export class Gateway {
       }
       const events = await store.readAfter(session.lastSeq, REPLAY_PAGE);
       for (const event of events) {
-        await send(event.item.topics, event.seq, () => prepareMessage(event.seq, eventFrameText(event, head.epoch)));
+        await send(eventTopics(event), event.seq, () => prepareMessage(event.seq, eventFrameText(event, head.epoch)));
         if (!session.open) return;
       }
       if (events.length < REPLAY_PAGE) break;

@@ -105,6 +105,7 @@ if ms < last then ms = last end
 local at = iso(ms)
 
 local etype, item, first, version
+local former = ''
 local touched = {}
 if op == 'publish' then
   etype, first, version = 'published', seq, 1
@@ -113,12 +114,20 @@ elseif op == 'update' then
   etype, first, version = 'updated', tonumber(cur[4]), tonumber(cur[5]) + 1
   item = string.sub(content, 1, -2) .. ',"version":' .. int(version) .. ',"publishedAt":"' .. cur[6] ..
     '","updatedAt":"' .. at .. '","status":"published"' .. (note ~= '' and (',"changeNote":' .. note) or '') .. '}'
+  -- Readers of a topic the correction left must hear of it too.
+  local now = {}
+  for i = 12, #ARGV do now[ARGV[i]] = true end
+  local gone = {}
+  for _, topic in ipairs(cjson.decode(cur[7])) do
+    if not now[topic] then gone[#gone + 1] = '"' .. topic .. '"' end
+  end
+  if #gone > 0 then former = ',"formerTopics":[' .. table.concat(gone, ',') .. ']' end
 else
   etype, first, version = 'retracted', tonumber(cur[4]), tonumber(cur[5]) + 1
   item = '{"id":' .. content .. ',"topics":' .. cur[7] .. ',"version":' .. int(version) .. ',"publishedAt":"' .. cur[6] ..
     '","updatedAt":"' .. at .. '","status":"retracted","reason":' .. reason .. '}'
 end
-local event = '{"seq":' .. int(seq) .. ',"type":"' .. etype .. '","at":"' .. at .. '","item":' .. item .. '}'
+local event = '{"seq":' .. int(seq) .. ',"type":"' .. etype .. '","at":"' .. at .. '","item":' .. item .. former .. '}'
 
 -- The append goes first: if it fails, nothing else has changed.
 redis.call('XADD', k('log'), int(seq) .. '-0', 't', int(ms), 'e', event)

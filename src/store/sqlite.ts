@@ -129,13 +129,17 @@ export class SqliteStore implements Store {
 
     // One transaction per write: decide, append, change state.
     this.appendTx = this.db.transaction(
-      (type: EventType, build: (seq: number, at: string) => { item: StoredItem; hash: string; changeNote?: string }) => {
+      (
+        type: EventType,
+        build: (seq: number, at: string) => { item: StoredItem; hash: string; changeNote?: string; formerTopics?: string[] },
+      ) => {
         const now = Date.now();
         const at = new Date(now).toISOString();
         const info = this.stmt.appendEvent.run(now, '');
         const seq = Number(info.lastInsertRowid);
-        const { item, hash, changeNote } = build(seq, at);
+        const { item, hash, changeNote, formerTopics } = build(seq, at);
         const event: NewsEvent = { seq, type, at, item };
+        if (formerTopics?.length) event.formerTopics = formerTopics;
         this.stmt.setEventPayload.run(JSON.stringify(event), seq);
         const row = {
           id: item.id,
@@ -222,7 +226,8 @@ export class SqliteStore implements Store {
           status: 'published',
         };
         if (changeNote) item.changeNote = changeNote;
-        return { item, hash, changeNote };
+        const formerTopics = previous.topics.filter((topic) => !content.topics.includes(topic));
+        return { item, hash, changeNote, formerTopics };
       });
       this.touchTopics(event, previous.topics);
       return { outcome: 'appended', epoch: this.epoch, event };

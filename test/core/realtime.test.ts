@@ -262,3 +262,27 @@ describe('heartbeats', () => {
     await beating.stop();
   });
 });
+
+describe('corrections that change topics', () => {
+  it('reach the readers of a topic the item left, live and on resume', async () => {
+    const left = await TestClient.connect(server.wsUrl, { topics: ['moved-from'] });
+    await left.waitForType('welcome');
+    const start = left.cursor as string;
+    const { item } = await publish({ topics: ['moved-from', 'kept'] });
+    const cached = await (await fetch(`${server.url}/feeds/moved-from.json`)).json();
+    expect(cached.items).toHaveLength(1);
+    const put = await api(server, 'PUT', `/api/v1/items/${item.id}`, { headline: 'Moved', topics: ['kept', 'moved-to'] });
+    expect(put.status).toBe(200);
+    const events = await left.waitForEvents(2);
+    expect(events.map((e) => e.event)).toEqual(['published', 'updated']);
+    expect(events[1]?.item?.topics).toEqual(['kept', 'moved-to']);
+    await left.close();
+    // The same from the log, for a reader resuming from before both events.
+    const back = await TestClient.connect(server.wsUrl, { topics: ['moved-from'], cursor: start });
+    expect((await back.waitForEvents(2)).map((e) => e.event)).toEqual(['published', 'updated']);
+    await back.close();
+    // Its feed no longer lists it.
+    const feed = await (await fetch(`${server.url}/feeds/moved-from.json`)).json();
+    expect(feed.items).toEqual([]);
+  });
+});
