@@ -10,7 +10,7 @@ import { type OutboundMessage, prepareMessage } from '../hub/message.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { latestFor } from '../store/latest.ts';
-import type { Store } from '../store/store.ts';
+import type { Snapshot, Store } from '../store/store.ts';
 import { isOriginAllowed } from './origin.ts';
 import { CLOSE, clientFrameSchema, parseTopicsParam } from './protocol.ts';
 import { Session, type SessionHooks, type SessionLimits } from './session.ts';
@@ -226,8 +226,22 @@ export class Gateway {
     session: Session,
     reason: string,
     welcome?: (at: string, resumed: boolean) => void,
+    snapshots?: Map<string, Promise<Snapshot>>,
   ): Promise<void> {
-    const snapshot = await latestFor(this.options.store, session.topics, this.options.limits.snapshotItems);
+    const load = () => latestFor(this.options.store, session.topics, this.options.limits.snapshotItems);
+    let snapshot: Snapshot;
+    if (snapshots) {
+      // One read per distinct topic set, however many sessions share it.
+      const key = session.topics ? [...session.topics].sort().join(',') : '*';
+      let pending = snapshots.get(key);
+      if (!pending) {
+        pending = load();
+        snapshots.set(key, pending);
+      }
+      snapshot = await pending;
+    } else {
+      snapshot = await load();
+    }
     const cursor = formatCursor(snapshot.epoch, snapshot.headSeq);
     welcome?.(cursor, false);
     session.lastSeq = Math.max(snapshot.epoch === this.options.hub.epoch ? session.lastSeq : 0, snapshot.headSeq);
@@ -237,12 +251,13 @@ export class Gateway {
 
   /** The log was replaced: every open session gets a fresh snapshot. */
   async resetAll(reason: string): Promise<void> {
+    const snapshots = new Map<string, Promise<Snapshot>>();
     await Promise.all(
       [...this.sessions].map(async (session) => {
         if (!session.open) return;
         try {
           session.lastSeq = 0;
-          await this.sendReset(session, reason);
+          await this.sendReset(session, reason, undefined, snapshots);
         } catch (error) {
           this.options.logger.warn({ err: error }, 'could not send reset; closing so the client reconnects');
           session.close(CLOSE.tryAgainLater, 'reset failed');
