@@ -11,8 +11,9 @@ interface Sub {
   ws: WebSocket | null;
   sio: SioSocket | null;
   url: string;
-  /** Last event number of the current run this subscriber saw. */
-  lastN: number;
+  /** The server's seq of the last event seen: order, gaps and duplicates are checked on it. */
+  lastSeq: number;
+  /** Events of the current run received. */
   got: number;
   cursor: string;
   resumed: boolean;
@@ -36,7 +37,15 @@ let protocol: 'ws' | 'sio' = 'ws';
 const send = (message: unknown) => process.send?.(message);
 const openCount = () => subs.reduce((n, s) => n + (s.open ? 1 : 0), 0);
 
-function record(sub: Sub, mark: Mark, at: number): void {
+// Order is the server's (the cursor's seq): overlapping publishes may be
+// numbered by the publisher in another order than the server logged them.
+function record(sub: Sub, mark: Mark, seq: number, at: number): void {
+  if (seq <= sub.lastSeq) {
+    dups++;
+    return;
+  }
+  if (sub.lastSeq > 0 && seq !== sub.lastSeq + 1) gaps += seq - sub.lastSeq - 1;
+  sub.lastSeq = seq;
   if (mark.run !== run) {
     stray++;
     return;
@@ -47,12 +56,6 @@ function record(sub: Sub, mark: Mark, at: number): void {
     latencies = grown;
   }
   latencies[samples++] = at - mark.sentAt;
-  if (mark.n <= sub.lastN) {
-    dups++;
-    return;
-  }
-  if (mark.n !== sub.lastN + 1) gaps += mark.n - sub.lastN - 1;
-  sub.lastN = mark.n;
   sub.got++;
   const count = (counts.get(mark.n) ?? 0) + 1;
   counts.set(mark.n, count);
@@ -69,15 +72,17 @@ function record(sub: Sub, mark: Mark, at: number): void {
   }
 }
 
+const seqOf = (cursor: string) => Number(cursor.slice(cursor.lastIndexOf('-') + 1));
+
 const CURSOR_AT = '{"type":"event","cursor":"'.length;
 
 function onWsMessage(sub: Sub, data: Buffer): void {
   const at = now();
   const mark = readMark(data);
   if (mark) {
-    // Our server's frames start with the cursor: keep it for a resume.
-    if (data[2] === 0x74 && data[9] === 0x65) sub.cursor = data.toString('latin1', CURSOR_AT, data.indexOf(0x22, CURSOR_AT));
-    record(sub, mark, at);
+    // Event frames start with the cursor: kept for a resume, and its seq for order.
+    sub.cursor = data.toString('latin1', CURSOR_AT, data.indexOf(0x22, CURSOR_AT));
+    record(sub, mark, seqOf(sub.cursor), at);
     return;
   }
   const text = data.toString('utf8');
@@ -105,10 +110,10 @@ function connectOne(sub: Sub, localAddress: string): Promise<boolean> {
       socket.on('disconnect', () => {
         sub.open = false;
       });
-      socket.on('event', (value: { item: { headline: string } }) => {
+      socket.on('event', (value: { cursor: string; item: { headline: string } }) => {
         const at = now();
         const mark = parseMark(value.item.headline);
-        if (mark) record(sub, mark, at);
+        if (mark) record(sub, mark, seqOf(value.cursor), at);
       });
       return;
     }
@@ -162,7 +167,7 @@ process.on('message', async (message: ToWorker) => {
           ws: null,
           sio: null,
           url: message.urls[(message.offset + i) % message.urls.length] as string,
-          lastN: 0,
+          lastSeq: 0,
           got: 0,
           cursor: '',
           resumed: false,
@@ -182,10 +187,7 @@ process.on('message', async (message: ToWorker) => {
       counts = new Map();
       samples = 0;
       gaps = dups = stray = 0;
-      for (const sub of subs) {
-        sub.lastN = 0;
-        sub.got = 0;
-      }
+      for (const sub of subs) sub.got = 0;
       target = openCount();
       send({ type: 'ready', open: target });
       break;
@@ -225,9 +227,9 @@ process.on('message', async (message: ToWorker) => {
       samples = 0;
       gaps = dups = stray = 0;
       target = subs.length;
-      storm = { start: now(), remaining: subs.length };
+      const started = now();
+      storm = { start: started, remaining: subs.length };
       const items = subs.map((sub, i) => {
-        sub.lastN = 0;
         sub.got = 0;
         sub.resumed = false;
         sub.closeCode = 0;
@@ -237,7 +239,7 @@ process.on('message', async (message: ToWorker) => {
         return { sub, address: message.addresses[i % message.addresses.length] as string };
       });
       const ok = await connectAll(items, message.concurrency);
-      send({ type: 'storm-connected', ok, ms: now() - (storm?.start ?? now()) });
+      send({ type: "storm-connected", ok, ms: now() - started });
       break;
     }
     case 'exit': {
