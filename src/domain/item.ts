@@ -98,15 +98,11 @@ export const itemInputSchema = z
     expiresAt: isoDate.optional(),
   })
   .superRefine((item, ctx) => {
-    if (item.embargoUntil && Date.parse(item.embargoUntil) > Date.now()) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['embargoUntil'],
-        message: 'is in the future: this server publishes at once, so send the item when the embargo lifts',
-      });
-    }
+    // A future embargo is fine: the item is held and published when it lifts.
     if (item.expiresAt && Date.parse(item.expiresAt) <= Date.now()) {
       ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'is already in the past' });
+    } else if (item.expiresAt && item.embargoUntil && Date.parse(item.expiresAt) <= Date.parse(item.embargoUntil)) {
+      ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be after embargoUntil, or the item would never be seen' });
     }
   });
 
@@ -137,7 +133,7 @@ export interface ItemContent {
   expiresAt?: string;
 }
 
-export type ItemStatus = 'published' | 'retracted';
+export type ItemStatus = 'published' | 'retracted' | 'scheduled' | 'cancelled';
 
 /** An item as readers see it. */
 export interface Item extends ItemContent {
@@ -157,6 +153,21 @@ export interface RetractedItem {
   updatedAt: string;
   status: 'retracted';
   reason: string;
+}
+
+/**
+ * An item held until its embargo lifts. Readers never see it: it has no
+ * version and no event until it is released as version 1.
+ */
+export interface ScheduledItem extends ItemContent {
+  embargoUntil: string;
+  updatedAt: string;
+  status: 'scheduled';
+}
+
+/** What a cancel answers: the held item that will now never be published. */
+export interface CancelledItem extends Omit<ScheduledItem, 'status'> {
+  status: 'cancelled';
 }
 
 const BODY_ALLOWLIST: sanitizeHtml.IOptions = {
@@ -249,4 +260,9 @@ function stableStringify(value: unknown): string {
 /** True while the item should show in feeds and lists. */
 export function isLive(item: Item, now = Date.now()): boolean {
   return item.status === 'published' && (!item.expiresAt || Date.parse(item.expiresAt) > now);
+}
+
+/** True while the content's embargo has not lifted: the item must be held, not published. */
+export function isEmbargoed(content: ItemContent, now = Date.now()): content is ItemContent & { embargoUntil: string } {
+  return content.embargoUntil !== undefined && Date.parse(content.embargoUntil) > now;
 }

@@ -11,6 +11,8 @@
 //   item:{id}        hash: status hash note first ver pub topics exp data
 //   items            zset id by last change (ms): item retention
 //   all, topic:{t}   zsets of live item ids by first seq, so a correction keeps its place
+//   scheduled        zset of held item ids by release ms; a held item:{id} also keeps its
+//                    content JSON and is in no list, not in `items`, and has no event
 //   topics           set of every topic with a list, so a reset can find them
 //   events           the pub/sub channel; message = epoch "|" event JSON
 //
@@ -47,8 +49,9 @@ end
 -- A log without an epoch is a new log: whatever is left of an old one goes.
 local function wipe()
   for _, id in ipairs(redis.call('ZRANGE', k('items'), 0, -1)) do redis.call('DEL', k('item:' .. id)) end
+  for _, id in ipairs(redis.call('ZRANGE', k('scheduled'), 0, -1)) do redis.call('DEL', k('item:' .. id)) end
   for _, t in ipairs(redis.call('SMEMBERS', k('topics'))) do redis.call('DEL', k('topic:' .. t)) end
-  redis.call('DEL', k('seq'), k('floor'), k('clock'), k('log'), k('heads'), k('all'), k('items'), k('topics'))
+  redis.call('DEL', k('seq'), k('floor'), k('clock'), k('log'), k('heads'), k('all'), k('items'), k('topics'), k('scheduled'))
 end
 
 -- The candidate comes from the caller: a script must not make up randomness.
@@ -69,9 +72,15 @@ end
 `;
 
 /**
- * ARGV: prefix, candidate epoch, op (publish|update|retract), id, hash,
- * content JSON (retract: id JSON), topics JSON, expires ms or '', change note
- * JSON or '', reason JSON or '', deadline (Redis clock, ms), then each topic.
+ * ARGV: prefix, candidate epoch, op (publish|update|retract|release), id,
+ * hash, content JSON (retract, release: id JSON), topics JSON, expires ms or
+ * '', change note JSON or '', reason JSON or '', deadline (Redis clock, ms),
+ * embargo ms or '', release: "now" in ms or '' for Redis's clock, then each
+ * topic.
+ *
+ * An embargo still in force (by Redis's clock, the same for every process)
+ * holds the item instead of publishing it; retract cancels a held item;
+ * release publishes a held item once it is due, and only once.
  */
 export const WRITE = `${PRELUDE}
 -- A write that reaches Redis after the caller has given up on it (Redis was
@@ -79,9 +88,15 @@ export const WRITE = `${PRELUDE}
 if now_ms() > tonumber(ARGV[11]) then return {'expired'} end
 local ep = epoch(ARGV[2])
 local op, id, hash, content, topicsJson, expires, note, reason = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local embargo = tonumber(ARGV[12])
+local clock = now_ms()
+local now = tonumber(ARGV[13]) or clock
 local ikey = k('item:' .. id)
-local cur = redis.call('HMGET', ikey, 'status', 'hash', 'note', 'first', 'ver', 'pub', 'topics', 'data')
+local cur = redis.call('HMGET', ikey, 'status', 'hash', 'note', 'first', 'ver', 'pub', 'topics', 'data', 'content', 'exp')
 local status = cur[1]
+local topics = {}
+for i = 14, #ARGV do topics[#topics + 1] = ARGV[i] end
+local hold = embargo ~= nil and embargo > now
 
 -- Decide before writing anything: a script that fails halfway keeps its writes.
 if op == 'publish' then
@@ -90,16 +105,40 @@ if op == 'publish' then
     if cur[2] == hash then return {'unchanged', ep, head_seq(), cur[8]} end
     return {'conflict', cur[8]}
   end
+elseif op == 'release' then
+  local due = tonumber(redis.call('ZSCORE', k('scheduled'), id))
+  if status ~= 'scheduled' or not due or due > now then return {'not-found'} end
+  hash, content, topicsJson, expires, note = cur[2], cur[9], cur[7], cur[10] or '', cur[3] or ''
+  topics = cjson.decode(topicsJson)
 else
   if not status then return {'not-found'} end
   if status == 'retracted' then return {'gone', cur[8]} end
   if op == 'update' and cur[2] == hash and (cur[3] or '') == note then
     return {'unchanged', ep, head_seq(), cur[8]}
   end
+  -- Readers have it already: no embargo can take it back.
+  if op == 'update' and status == 'published' and hold then return {'conflict', cur[8]} end
 end
 
+-- Held items never reach the log, the lists or the channel.
+if op == 'retract' and status == 'scheduled' then
+  redis.call('DEL', ikey)
+  redis.call('ZREM', k('scheduled'), id)
+  return {'cancelled', ep, head_seq(), (string.gsub(cur[8], '"scheduled"}$', '"cancelled"}'))}
+end
+if hold then
+  local data = string.sub(content, 1, -2) .. ',"updatedAt":"' .. iso(clock) .. '","status":"scheduled"}'
+  redis.call('HSET', ikey, 'status', 'scheduled', 'hash', hash, 'topics', topicsJson, 'data', data, 'content', content)
+  if note ~= '' then redis.call('HSET', ikey, 'note', note) else redis.call('HDEL', ikey, 'note') end
+  if expires ~= '' then redis.call('HSET', ikey, 'exp', expires) else redis.call('HDEL', ikey, 'exp') end
+  redis.call('ZADD', k('scheduled'), ARGV[12], id)
+  return {'scheduled', data}
+end
+
+-- Version 1: a new item, a release, or a held item published now.
+local fresh = op == 'publish' or op == 'release' or status == 'scheduled'
 local seq = head_seq() + 1
-local ms = now_ms()
+local ms = clock
 local last = tonumber(redis.call('GET', k('clock')) or '0')
 if ms < last then ms = last end
 local at = iso(ms)
@@ -107,7 +146,7 @@ local at = iso(ms)
 local etype, item, first, version
 local former = ''
 local touched = {}
-if op == 'publish' then
+if fresh then
   etype, first, version = 'published', seq, 1
   item = string.sub(content, 1, -2) .. ',"version":1,"publishedAt":"' .. at .. '","updatedAt":"' .. at .. '","status":"published"}'
 elseif op == 'update' then
@@ -115,11 +154,11 @@ elseif op == 'update' then
   item = string.sub(content, 1, -2) .. ',"version":' .. int(version) .. ',"publishedAt":"' .. cur[6] ..
     '","updatedAt":"' .. at .. '","status":"published"' .. (note ~= '' and (',"changeNote":' .. note) or '') .. '}'
   -- Readers of a topic the correction left must hear of it too.
-  local now = {}
-  for i = 12, #ARGV do now[ARGV[i]] = true end
+  local stay = {}
+  for _, topic in ipairs(topics) do stay[topic] = true end
   local gone = {}
   for _, topic in ipairs(cjson.decode(cur[7])) do
-    if not now[topic] then gone[#gone + 1] = '"' .. topic .. '"' end
+    if not stay[topic] then gone[#gone + 1] = '"' .. topic .. '"' end
   end
   if #gone > 0 then former = ',"formerTopics":[' .. table.concat(gone, ',') .. ']' end
 else
@@ -145,12 +184,16 @@ if op == 'retract' then
 else
   redis.call('HSET', ikey, 'status', 'published', 'hash', hash, 'first', int(first), 'ver', int(version),
     'topics', topicsJson, 'data', item)
-  if op == 'publish' then redis.call('HSET', ikey, 'pub', at) end
+  if fresh then redis.call('HSET', ikey, 'pub', at) end
+  if status == 'scheduled' then
+    redis.call('HDEL', ikey, 'content')
+    redis.call('ZREM', k('scheduled'), id)
+  end
   if note ~= '' then redis.call('HSET', ikey, 'note', note) else redis.call('HDEL', ikey, 'note') end
   if expires ~= '' then redis.call('HSET', ikey, 'exp', expires) else redis.call('HDEL', ikey, 'exp') end
   local keep = {}
-  for i = 12, #ARGV do keep[ARGV[i]] = true end
-  if op == 'update' then
+  for _, topic in ipairs(topics) do keep[topic] = true end
+  if not fresh then
     -- Topics may change in a correction; the item keeps its place in each list.
     for _, topic in ipairs(cjson.decode(cur[7])) do
       if not keep[topic] then redis.call('ZREM', k('topic:' .. topic), id) end
@@ -172,6 +215,21 @@ for topic in pairs(touched) do redis.call('HSET', k('heads'), topic, mark) end
 
 redis.call('PUBLISH', k('events'), ep .. '|' .. event)
 return {'appended', ep, event}
+`;
+
+/**
+ * ARGV: prefix, limit, due by (ms) or '' for every one. Returns the JSON of
+ * held items, earliest release first.
+ */
+export const SCHEDULED = `${PRELUDE}
+if not redis.call('GET', k('epoch')) then return {} end
+local out = {}
+local ids = redis.call('ZRANGEBYSCORE', k('scheduled'), '-inf', ARGV[3] == '' and '+inf' or ARGV[3], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do
+  local r = redis.call('HMGET', k('item:' .. id), 'status', 'data')
+  if r[1] == 'scheduled' then out[#out + 1] = r[2] end
+end
+return out
 `;
 
 /** ARGV: prefix, candidate epoch. Returns epoch, seq, floor, and Redis's clock (ms). */

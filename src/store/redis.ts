@@ -5,9 +5,10 @@ import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { newEpoch } from '../domain/cursor.ts';
 import type { NewsEvent } from '../domain/event.ts';
-import type { Item, ItemContent, RetractedItem } from '../domain/item.ts';
-import { HEAD, RENEW, SNAPSHOT, TRIM, WRITE } from './redis-scripts.ts';
+import type { Item, ItemContent, RetractedItem, ScheduledItem } from '../domain/item.ts';
+import { HEAD, RENEW, SCHEDULED, SNAPSHOT, TRIM, WRITE } from './redis-scripts.ts';
 import {
+  type Appended,
   type LogHead,
   type Retention,
   type Snapshot,
@@ -94,6 +95,7 @@ const scripts = {
   head: new Script(HEAD),
   renew: new Script(RENEW),
   snapshot: new Script(SNAPSHOT),
+  scheduled: new Script(SCHEDULED),
   trim: new Script(TRIM),
 };
 
@@ -157,9 +159,9 @@ export class RedisStore implements Store {
   }
 
   private async write(
-    op: 'publish' | 'update' | 'retract',
+    op: 'publish' | 'update' | 'retract' | 'release',
     id: string,
-    fields: { hash?: string; content?: ItemContent; changeNote?: string; reason?: string },
+    fields: { hash?: string; content?: ItemContent; changeNote?: string; reason?: string; now?: number },
   ): Promise<WriteResult> {
     const { content } = fields;
     const args = [
@@ -174,6 +176,8 @@ export class RedisStore implements Store {
       fields.changeNote ? JSON.stringify(fields.changeNote) : '',
       fields.reason !== undefined ? JSON.stringify(fields.reason) : '',
       Math.round(Date.now() + this.clockOffset + WRITE_BUDGET_MS),
+      content?.embargoUntil ? String(Date.parse(content.embargoUntil)) : '',
+      fields.now !== undefined ? String(Math.floor(fields.now)) : '',
       ...(content?.topics ?? []),
     ];
     const reply = (await this.call(() => scripts.write.run(this.client, args))) as [string, ...unknown[]];
@@ -193,6 +197,15 @@ export class RedisStore implements Store {
         return { outcome: 'conflict', item: JSON.parse(reply[1] as string) as StoredItem };
       case 'gone':
         return { outcome: 'gone', item: JSON.parse(reply[1] as string) as RetractedItem };
+      case 'scheduled':
+        return { outcome: 'scheduled', item: JSON.parse(reply[1] as string) as ScheduledItem };
+      case 'cancelled':
+        return {
+          outcome: 'cancelled',
+          epoch: reply[1] as string,
+          seq: Number(reply[2]),
+          item: JSON.parse(reply[3] as string),
+        };
       case 'not-found':
         return { outcome: 'not-found' };
       default:
@@ -210,6 +223,17 @@ export class RedisStore implements Store {
 
   retract(id: string, reason: string): Promise<WriteResult> {
     return this.write('retract', id, { reason });
+  }
+
+  async scheduled(limit: number, dueBy?: number): Promise<ScheduledItem[]> {
+    const due = dueBy === undefined ? '' : String(Math.floor(dueBy));
+    const reply = (await this.call(() => scripts.scheduled.run(this.client, [this.prefix, limit, due]))) as string[];
+    return reply.map((data) => JSON.parse(data) as ScheduledItem);
+  }
+
+  async release(id: string, now?: number): Promise<Appended | null> {
+    const result = await this.write('release', id, { now });
+    return result.outcome === 'appended' ? result : null;
   }
 
   async getItem(id: string): Promise<StoredItem | null> {

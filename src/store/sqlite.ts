@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { newEpoch } from '../domain/cursor.ts';
 import type { EventType, NewsEvent } from '../domain/event.ts';
-import type { Item, ItemContent, RetractedItem } from '../domain/item.ts';
-import type { LogHead, Retention, Snapshot, Store, StoredItem, WriteResult } from './store.ts';
+import { type Item, type ItemContent, isEmbargoed, type RetractedItem, type ScheduledItem } from '../domain/item.ts';
+import type { Appended, LogHead, Retention, Snapshot, Store, StoredItem, WriteResult } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,11 +35,13 @@ CREATE TABLE IF NOT EXISTS item_topics (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS item_topics_item ON item_topics (item_id);
 CREATE TABLE IF NOT EXISTS topics (topic TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_at TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS held (id TEXT PRIMARY KEY, release_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS held_release ON held (release_ms, id);
 `;
 
 interface ItemRow {
   id: string;
-  status: 'published' | 'retracted';
+  status: StoredItem['status'];
   hash: string;
   change_note: string | null;
   first_seq: number;
@@ -123,15 +125,28 @@ export class SqliteStore implements Store {
       ),
       trimByCount: this.db.prepare<[number]>('DELETE FROM events WHERE seq <= ?'),
       maxSeqBefore: this.db.prepare<[number]>('SELECT MAX(seq) FROM events WHERE at_ms < ?').pluck(),
-      expiredItems: this.db.prepare<[number]>('SELECT id FROM items WHERE updated_ms < ?').pluck(),
+      // A held item waits for its embargo however long that is.
+      expiredItems: this.db
+        .prepare<[number]>("SELECT id FROM items WHERE updated_ms < ? AND status <> 'scheduled'")
+        .pluck(),
       deleteItem: this.db.prepare<[string]>('DELETE FROM items WHERE id = ?'),
+      hold: this.db.prepare<[string, number]>(
+        'INSERT INTO held (id, release_ms) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET release_ms = excluded.release_ms',
+      ),
+      unhold: this.db.prepare<[string]>('DELETE FROM held WHERE id = ?'),
+      releaseMs: this.db.prepare<[string]>('SELECT release_ms FROM held WHERE id = ?').pluck(),
+      heldDue: this.db
+        .prepare<[number, number]>(
+          'SELECT i.data FROM held h JOIN items i ON i.id = h.id WHERE h.release_ms <= ? ORDER BY h.release_ms, h.id LIMIT ?',
+        )
+        .pluck(),
     };
 
     // One transaction per write: decide, append, change state.
     this.appendTx = this.db.transaction(
       (
         type: EventType,
-        build: (seq: number, at: string) => { item: StoredItem; hash: string; changeNote?: string; formerTopics?: string[] },
+        build: (seq: number, at: string) => { item: NewsEvent['item']; hash: string; changeNote?: string; formerTopics?: string[] },
       ) => {
         const now = Date.now();
         const at = new Date(now).toISOString();
@@ -199,13 +214,41 @@ export class SqliteStore implements Store {
         }
         return { outcome: 'conflict', item: existing.item };
       }
-      const event = this.appendTx('published', (_seq, at) => ({
-        item: { ...content, version: 1, publishedAt: at, updatedAt: at, status: 'published' } satisfies Item,
-        hash,
-      }));
-      this.touchTopics(event);
-      return { outcome: 'appended', epoch: this.epoch, event };
+      return isEmbargoed(content) ? this.hold(content, hash, undefined) : this.publishNow(content, hash, undefined);
     }).immediate();
+  }
+
+  /** Keeps the item out of every list and the log until its embargo lifts. */
+  private hold(content: ItemContent & { embargoUntil: string }, hash: string, changeNote: string | undefined): WriteResult {
+    const now = Date.now();
+    const item: ScheduledItem = { ...content, updatedAt: new Date(now).toISOString(), status: 'scheduled' };
+    this.stmt.deleteItem.run(content.id);
+    this.stmt.insertItem.run({
+      id: content.id,
+      status: item.status,
+      hash,
+      changeNote: changeNote ?? null,
+      firstSeq: 0,
+      updatedMs: now,
+      expiresMs: content.expiresAt ? Date.parse(content.expiresAt) : null,
+      data: JSON.stringify(item),
+    });
+    this.stmt.hold.run(content.id, Date.parse(content.embargoUntil));
+    return { outcome: 'scheduled', item };
+  }
+
+  /** Version 1 goes into the log; a held item of this id stops being held. */
+  private publishNow(content: ItemContent, hash: string, changeNote: string | undefined): Appended {
+    this.stmt.deleteItem.run(content.id);
+    this.stmt.unhold.run(content.id);
+    const event = this.appendTx('published', (_seq, at) => ({
+      item: { ...content, version: 1, publishedAt: at, updatedAt: at, status: 'published' } satisfies Item,
+      hash,
+      // Kept beside the item so a retry of the same correction stays a retry; readers saw no earlier version.
+      changeNote,
+    }));
+    this.touchTopics(event);
+    return { outcome: 'appended', epoch: this.epoch, event };
   }
 
   async update(content: ItemContent, hash: string, changeNote: string | undefined): Promise<WriteResult> {
@@ -217,6 +260,11 @@ export class SqliteStore implements Store {
       if (existing.row.hash === hash && (existing.row.change_note ?? undefined) === changeNote) {
         return { outcome: 'unchanged', epoch: this.epoch, seq: this.headSync().seq, item: previous };
       }
+      if (previous.status === 'scheduled') {
+        return isEmbargoed(content) ? this.hold(content, hash, changeNote) : this.publishNow(content, hash, changeNote);
+      }
+      // Readers have it already: no embargo can take it back.
+      if (isEmbargoed(content)) return { outcome: 'conflict', item: previous };
       const event = this.appendTx('updated', (_seq, at) => {
         const item: Item = {
           ...content,
@@ -240,6 +288,12 @@ export class SqliteStore implements Store {
       if (!existing) return { outcome: 'not-found' };
       const previous = existing.item;
       if (previous.status === 'retracted') return { outcome: 'gone', item: previous };
+      if (previous.status === 'scheduled') {
+        // Readers never knew of it: it goes without a trace in the log.
+        this.stmt.deleteItem.run(id);
+        this.stmt.unhold.run(id);
+        return { outcome: 'cancelled', epoch: this.epoch, seq: this.headSync().seq, item: { ...previous, status: 'cancelled' } };
+      }
       const event = this.appendTx('retracted', (_seq, at) => ({
         item: {
           id,
@@ -254,6 +308,21 @@ export class SqliteStore implements Store {
       }));
       this.touchTopics(event);
       return { outcome: 'appended', epoch: this.epoch, event };
+    }).immediate();
+  }
+
+  async scheduled(limit: number, dueBy = Number.MAX_SAFE_INTEGER): Promise<ScheduledItem[]> {
+    return (this.stmt.heldDue.all(dueBy, limit) as string[]).map((data) => JSON.parse(data) as ScheduledItem);
+  }
+
+  async release(id: string, now = Date.now()): Promise<Appended | null> {
+    return this.db.transaction((): Appended | null => {
+      const existing = this.readItem(id);
+      if (existing?.item.status !== 'scheduled') return null;
+      const due = this.stmt.releaseMs.get(id) as number | undefined;
+      if (due === undefined || due > now) return null;
+      const { updatedAt: _updatedAt, status: _status, ...content } = existing.item;
+      return this.publishNow(content, existing.row.hash, existing.row.change_note ?? undefined);
     }).immediate();
   }
 

@@ -2,20 +2,26 @@
 // Every backend must append, change state and assign seq atomically: the
 // decision (create, retry, conflict, gone) is taken inside that same step.
 import type { NewsEvent } from '../domain/event.ts';
-import type { Item, ItemContent, RetractedItem } from '../domain/item.ts';
+import type { CancelledItem, Item, ItemContent, RetractedItem, ScheduledItem } from '../domain/item.ts';
 
-export type StoredItem = Item | RetractedItem;
+export type StoredItem = Item | RetractedItem | ScheduledItem;
 
 export type WriteResult =
   /** A new event is in the log. */
   | { outcome: 'appended'; epoch: string; event: NewsEvent }
   /** A retry of what the log already holds: no new event. */
   | { outcome: 'unchanged'; epoch: string; seq: number; item: StoredItem }
-  /** A publish of an existing id with other content. */
+  /** A publish of an existing id with other content, or an embargo in the future on a published item. */
   | { outcome: 'conflict'; item: StoredItem }
+  /** Held until its embargo lifts: no event, readers see nothing. */
+  | { outcome: 'scheduled'; item: ScheduledItem }
+  /** A held item was dropped before release: no event; `seq` is the head. */
+  | { outcome: 'cancelled'; epoch: string; seq: number; item: CancelledItem }
   | { outcome: 'not-found' }
   /** The item was retracted; it cannot change any more. */
   | { outcome: 'gone'; item: RetractedItem };
+
+export type Appended = Extract<WriteResult, { outcome: 'appended' }>;
 
 export interface LogHead {
   epoch: string;
@@ -42,12 +48,26 @@ export interface Retention {
   itemMaxAgeMs: number;
 }
 
+/**
+ * Embargoes: whether an embargo is still in force is decided inside the
+ * write, by the store's clock. `publish` of content under embargo holds it
+ * (`scheduled`); `update` of a held item replaces it and holds it again or
+ * publishes it now; `retract` of a held item cancels it.
+ */
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   head(): Promise<LogHead>;
   publish(content: ItemContent, hash: string): Promise<WriteResult>;
   update(content: ItemContent, hash: string, changeNote: string | undefined): Promise<WriteResult>;
   retract(id: string, reason: string): Promise<WriteResult>;
+  /** Held items, earliest release first; with `dueBy`, only those whose embargo lifts by then. */
+  scheduled(limit: number, dueBy?: number): Promise<ScheduledItem[]>;
+  /**
+   * Publishes a held item whose embargo has lifted by `now` (default: the
+   * store's clock) as version 1. Null when it is no longer held or not yet
+   * due, so of several processes asking at once exactly one gets the event.
+   */
+  release(id: string, now?: number): Promise<Appended | null>;
   getItem(id: string): Promise<StoredItem | null>;
   /** Live items, newest first; `topic` undefined means every topic. */
   snapshot(topic: string | undefined, limit: number): Promise<Snapshot>;

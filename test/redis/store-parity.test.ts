@@ -1,6 +1,7 @@
 // The Redis store decides exactly as the SQLite store does. The same random
-// sequences of publish / update / retract run against both; every outcome,
-// every event, every snapshot and the log must match (times and epochs aside).
+// sequences of publish / update / retract, with embargoes (hold, release,
+// cancel), run against both; every outcome, every event, every snapshot, the
+// held items and the log must match (times and epochs aside).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemContent } from '../../src/domain/item.ts';
@@ -18,60 +19,100 @@ function normal(value: unknown, epoch: string): unknown {
   return JSON.parse(JSON.stringify(value ?? null).replace(ISO, 'T').replaceAll(epoch, 'E'));
 }
 
+/** No embargo, one that has lifted, or one an hour or two ahead (held until a release "then"). */
+type Embargo = 'none' | 'past' | 'soon' | 'later';
+const EMBARGO_MS: Record<Embargo, number | undefined> = { none: undefined, past: -60_000, soon: 3_600_000, later: 7_200_000 };
+
 type Op =
-  | { op: 'publish'; id: number; headline: number; topics: string[]; expired: boolean }
-  | { op: 'update'; id: number; headline: number; topics: string[]; note: string | undefined }
+  | { op: 'publish'; id: number; headline: number; topics: string[]; expired: boolean; embargo: Embargo }
+  | { op: 'update'; id: number; headline: number; topics: string[]; note: string | undefined; embargo: Embargo }
   | { op: 'retract'; id: number; reason: string }
   | { op: 'snapshot'; topic: string | undefined; limit: number }
+  | { op: 'scheduled'; limit: number; dueBy: Embargo | undefined }
+  | { op: 'release'; id: number; at: Embargo | undefined }
   | { op: 'trim' };
 
 const topics = fc.uniqueArray(fc.constantFrom('world', 'europe', 'sport', 'markets'), { minLength: 1, maxLength: 3 });
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('publish' as const), id: fc.nat(5), headline: fc.nat(2), topics, expired: fc.boolean() }) },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      op: fc.constant('update' as const),
-      id: fc.nat(5),
-      headline: fc.nat(2),
-      topics,
-      note: fc.option(fc.constantFrom('Corrects the toll', 'Adds "quotes" & <tags>'), { nil: undefined }),
-    }),
-  },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('retract' as const), id: fc.nat(5), reason: fc.constantFrom('wrong', 'legal "hold"') }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      op: fc.constant('snapshot' as const),
-      topic: fc.option(fc.constantFrom('world', 'europe', 'sport', 'markets'), { nil: undefined }),
-      limit: fc.integer({ min: 1, max: 8 }),
-    }),
-  },
-  { weight: 1, arbitrary: fc.constant({ op: 'trim' as const }) },
-);
+const releaseAt = fc.option(fc.constantFrom<Embargo>('past', 'soon', 'later'), { nil: undefined });
+/**
+ * Operations on ids 0..maxId: few ids make a sequence revisit the same items
+ * often; `held` makes embargoes and releases the common case.
+ */
+const opsOn = (maxId: number, held = false): fc.Arbitrary<Op> => {
+  const embargo = held
+    ? fc.constantFrom<Embargo>('none', 'past', 'soon', 'soon', 'later', 'later')
+    : fc.constantFrom<Embargo>('none', 'none', 'past', 'soon', 'later');
+  return fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({ op: fc.constant('publish' as const), id: fc.nat(maxId), headline: fc.nat(2), topics, expired: fc.boolean(), embargo }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        op: fc.constant('update' as const),
+        id: fc.nat(maxId),
+        headline: fc.nat(2),
+        topics,
+        note: fc.option(fc.constantFrom('Corrects the toll', 'Adds "quotes" & <tags>'), { nil: undefined }),
+        embargo,
+      }),
+    },
+    { weight: held ? 5 : 2, arbitrary: fc.record({ op: fc.constant('release' as const), id: fc.nat(maxId), at: releaseAt }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ op: fc.constant('scheduled' as const), limit: fc.integer({ min: 1, max: 8 }), dueBy: releaseAt }),
+    },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('retract' as const), id: fc.nat(maxId), reason: fc.constantFrom('wrong', 'legal "hold"') }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('snapshot' as const),
+        topic: fc.option(fc.constantFrom('world', 'europe', 'sport', 'markets'), { nil: undefined }),
+        limit: fc.integer({ min: 1, max: 8 }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.constant({ op: 'trim' as const }) },
+  );
+};
 
-function content(id: number, headline: number, topicList: string[], expired = false): ItemContent {
+function content(id: number, headline: number, topicList: string[], base: number, expired: boolean, embargo: Embargo): ItemContent {
   const item: ItemContent = { id: `item-${id}`, headline: `Headline ${headline} é "quoted" <b>`, topics: topicList, priority: 'urgent' };
+  const offset = EMBARGO_MS[embargo];
+  if (offset !== undefined) item.embargoUntil = new Date(base + offset).toISOString();
   if (expired) item.expiresAt = new Date(Date.now() - 60_000).toISOString();
   return item;
 }
 
-async function run(store: Store, ops: Op[]): Promise<unknown[]> {
+/** A moment just after that embargo lifts; undefined: the store's own clock. */
+function after(base: number, embargo: Embargo | undefined): number | undefined {
+  const offset = embargo && EMBARGO_MS[embargo];
+  return offset === undefined ? undefined : base + offset + 1_000;
+}
+
+/** `base` is shared by both stores' runs, so embargoes and release times are the same instants. */
+async function run(store: Store, ops: Op[], base: number): Promise<unknown[]> {
   const epoch = (await store.head()).epoch;
   const out: unknown[] = [];
   for (const step of ops) {
     let result: unknown;
     switch (step.op) {
       case 'publish': {
-        const c = content(step.id, step.headline, step.topics, step.expired);
-        result = await store.publish(c, `h${step.headline}-${step.topics.join()}-${step.expired}`);
+        const c = content(step.id, step.headline, step.topics, base, step.expired, step.embargo);
+        result = await store.publish(c, `h${step.headline}-${step.topics.join()}-${step.expired}-${step.embargo}`);
         break;
       }
       case 'update': {
-        const c = content(step.id, step.headline, step.topics);
-        result = await store.update(c, `h${step.headline}-${step.topics.join()}-false`, step.note);
+        const c = content(step.id, step.headline, step.topics, base, false, step.embargo);
+        result = await store.update(c, `h${step.headline}-${step.topics.join()}-false-${step.embargo}`, step.note);
         break;
       }
+      case 'release':
+        result = await store.release(`item-${step.id}`, after(base, step.at));
+        break;
+      case 'scheduled':
+        result = await store.scheduled(step.limit, after(base, step.dueBy));
+        break;
       case 'retract':
         result = await store.retract(`item-${step.id}`, step.reason);
         break;
@@ -86,6 +127,7 @@ async function run(store: Store, ops: Op[]): Promise<unknown[]> {
   }
   out.push(normal(await store.readAfter(0, 1_000), epoch));
   out.push(normal(await store.head(), epoch));
+  out.push(normal(await store.scheduled(100), epoch));
   for (let id = 0; id <= 5; id++) out.push(normal(await store.getItem(`item-${id}`), epoch));
   return out;
 }
@@ -102,22 +144,30 @@ describe('Redis store and SQLite store decide alike', () => {
     await cleanup();
   });
 
-  it('gives the same outcomes, events, snapshots and log for random write sequences (property)', async () => {
-    let run_ = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 30 }), async (ops) => {
+  let run_ = 0;
+  const sameOnBoth = (sequences: fc.Arbitrary<Op[]>, numRuns: number) =>
+    fc.assert(
+      fc.asyncProperty(sequences, async (ops) => {
         run_++;
         const sqlite = new SqliteStore({ dataDir: tempDir(), retention, synchronous: 'NORMAL' });
         const store = new RedisStore({ url: redis.url, prefix: `parity${run_}`, retention });
         open.push(sqlite, store);
         await store.client.connect();
-        const expected = await run(sqlite, ops);
-        const actual = await run(store, ops);
+        const base = Date.now();
+        const expected = await run(sqlite, ops, base);
+        const actual = await run(store, ops, base);
         expect(actual).toEqual(expected);
         // And byte for byte, key order included: clients see the same frames from either backend.
         expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
       }),
-      { numRuns: 60 },
+      { numRuns },
     );
+
+  it('gives the same outcomes, events, snapshots and log for random write sequences (property)', async () => {
+    await sameOnBoth(fc.array(opsOn(5), { minLength: 1, maxLength: 30 }), 60);
+  });
+
+  it('holds, releases and cancels embargoed items alike (property, few ids)', async () => {
+    await sameOnBoth(fc.array(opsOn(2, true), { minLength: 5, maxLength: 30 }), 80);
   });
 });
