@@ -24,6 +24,7 @@ import { newsroomPage } from './pages/newsroom.ts';
 import { itemPage, readerPage } from './pages/reader.ts';
 import { Gateway } from './realtime/gateway.ts';
 import { parseTopicsParam } from './realtime/protocol.ts';
+import { Scheduler } from './schedule/scheduler.ts';
 import { latestFor } from './store/latest.ts';
 import { SqliteStore } from './store/sqlite.ts';
 import { type Store, StoreUnavailableError } from './store/store.ts';
@@ -109,6 +110,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   server.keepAliveTimeout = 65_000;
 
   let trimTimer: NodeJS.Timeout | undefined;
+  const scheduler = new Scheduler({ store, bus, logger, metrics });
 
   return {
     server,
@@ -125,6 +127,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
         store.trim().catch((error: unknown) => logger.warn({ err: error }, 'retention trim failed'));
       }, 60_000);
       trimTimer.unref();
+      // After the bus: a released item's event must have somewhere to go.
+      scheduler.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
@@ -133,6 +137,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     },
     async stop() {
       clearInterval(trimTimer);
+      await scheduler.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.shutdown(config.shutdownGraceMs);
       server.closeIdleConnections();
@@ -236,7 +241,8 @@ export function createApp({ config, store, bus, metrics, feeds, logger }: AppDep
   app.get('/items/:id', async (c) => {
     const id = c.req.param('id');
     const item = ID_PATTERN.test(id) ? await store.getItem(id) : null;
-    if (!item) return c.html(notFoundPage(config.siteTitle), 404);
+    // A held item does not exist for readers until its embargo lifts.
+    if (!item || item.status === 'scheduled') return c.html(notFoundPage(config.siteTitle), 404);
     if (item.status === 'retracted') return c.html(withdrawnPage(config.siteTitle, item.reason), 410);
     c.header('Cache-Control', 'no-cache');
     return c.html(itemPage(config.siteTitle, item));

@@ -7,24 +7,36 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 
 export type AuthEnv = { Variables: { tokenId: string } };
 
-export function requireToken(tokens: readonly string[]): MiddlewareHandler<AuthEnv> {
+/**
+ * Which publisher token an Authorization header carries: its id, or why
+ * there is none ('missing' or 'invalid').
+ */
+export function tokenChecker(tokens: readonly string[]): (header: string | undefined) => { tokenId: string } | 'missing' | 'invalid' {
   const known = tokens.map((token, index) => ({ digest: digest(token), id: `token-${index + 1}` }));
-  return async (c, next) => {
-    const header = c.req.header('authorization');
+  return (header) => {
     const match = header ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
-    if (!match) {
-      c.header('WWW-Authenticate', 'Bearer realm="newsroom"');
-      return problem(c, 401, 'unauthorized', 'send "Authorization: Bearer <token>" with a publisher token');
-    }
+    if (!match) return 'missing';
     const offered = digest(match[1] as string);
     // Compare against every token, so timing does not tell which one matched.
     let found: string | undefined;
     for (const token of known) if (timingSafeEqual(offered, token.digest)) found ??= token.id;
-    if (!found) {
+    return found ? { tokenId: found } : 'invalid';
+  };
+}
+
+export function requireToken(tokens: readonly string[]): MiddlewareHandler<AuthEnv> {
+  const check = tokenChecker(tokens);
+  return async (c, next) => {
+    const found = check(c.req.header('authorization'));
+    if (found === 'missing') {
+      c.header('WWW-Authenticate', 'Bearer realm="newsroom"');
+      return problem(c, 401, 'unauthorized', 'send "Authorization: Bearer <token>" with a publisher token');
+    }
+    if (found === 'invalid') {
       c.header('WWW-Authenticate', 'Bearer realm="newsroom", error="invalid_token"');
       return problem(c, 403, 'forbidden', 'this token may not publish');
     }
-    c.set('tokenId', found);
+    c.set('tokenId', found.tokenId);
     await next();
   };
 }

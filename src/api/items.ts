@@ -1,6 +1,7 @@
 // Newsroom API: publish, correct, retract, read. A write is acknowledged only
-// once the log holds it; only then does it go to the bus.
-import { Hono, type Context } from 'hono';
+// once the log holds it; only then does it go to the bus. An item under a
+// future embargo is held by the store (202) and released by the scheduler.
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Bus } from '../bus/bus.ts';
@@ -16,7 +17,7 @@ import {
 } from '../domain/item.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { type Store, StoreUnavailableError, type WriteResult } from '../store/store.ts';
-import { type AuthEnv, rateLimit, requireToken } from './auth.ts';
+import { type AuthEnv, rateLimit, requireToken, tokenChecker } from './auth.ts';
 import { type FieldError, fieldErrors, invalid, problem } from './errors.ts';
 
 export interface ItemsApiOptions {
@@ -34,6 +35,8 @@ type Action = 'publish' | 'update' | 'retract';
 export function itemsApi(options: ItemsApiOptions): Hono<AuthEnv> {
   const { store, bus, metrics } = options;
   const api = new Hono<AuthEnv>();
+  const checkToken = tokenChecker(options.tokens);
+  const isPublisher = (c: Context) => typeof checkToken(c.req.header('authorization')) === 'object';
   const write = [
     requireToken(options.tokens),
     rateLimit(options.publishPerMinute),
@@ -71,9 +74,24 @@ export function itemsApi(options: ItemsApiOptions): Hono<AuthEnv> {
         if (created === 201) c.header('Location', `/api/v1/items/${encodeURIComponent(result.event.item.id)}`);
         return c.json({ item: result.event.item, cursor }, created as 200);
       }
+      case 'scheduled':
+        // Held, not published: nothing is in the log, so there is no cursor.
+        timer();
+        if (created === 201) {
+          c.header('Location', `/api/v1/items/${encodeURIComponent(result.item.id)}`);
+          return c.json({ item: result.item }, 202);
+        }
+        return c.json({ item: result.item }, 200);
+      case 'cancelled':
+        return c.json({ cursor: formatCursor(result.epoch, result.seq), item: result.item }, 200);
       case 'unchanged':
         return c.json({ item: result.item, cursor: formatCursor(result.epoch, result.seq), unchanged: true }, 200);
       case 'conflict':
+        if (action === 'update') {
+          return problem(c, 409, 'already-published', 'readers already have this item: an embargo in the future cannot hold it back', {
+            item: result.item,
+          });
+        }
         return problem(c, 409, 'conflict', 'an item with this id exists with other content: use PUT to correct it', {
           item: result.item,
         });
@@ -129,20 +147,48 @@ export function itemsApi(options: ItemsApiOptions): Hono<AuthEnv> {
   api.get('/items/:id', async (c) => {
     const id = c.req.param('id');
     const item = ID_PATTERN.test(id) ? await store.getItem(id) : null;
+    // A held item does not exist for readers; its newsroom may look at it.
+    if (item?.status === 'scheduled') {
+      if (!isPublisher(c)) return problem(c, 404, 'not-found', 'no item with this id');
+      c.header('Cache-Control', 'private, no-store');
+      return c.json({ item });
+    }
     if (!item) return problem(c, 404, 'not-found', 'no item with this id');
     if (item.status === 'retracted') return problem(c, 410, 'gone', 'this item was retracted', { item });
     return c.json({ item });
   });
 
-  const listQuery = z.object({
-    topic: z.union([z.literal('all'), topicSchema]).optional(),
-    limit: z.coerce.number().int().min(1).max(options.listLimit).default(20),
-  });
+  const listQuery = z
+    .object({
+      topic: z.union([z.literal('all'), topicSchema]).optional(),
+      limit: z.coerce.number().int().min(1).max(options.listLimit).default(20),
+      status: z.enum(['published', 'scheduled']).default('published'),
+    })
+    .refine((query) => query.status !== 'scheduled' || query.topic === undefined || query.topic === 'all', {
+      path: ['topic'],
+      message: 'cannot be combined with status=scheduled: held items are listed all together',
+    });
 
-  api.get('/items', async (c) => {
-    const parsed = listQuery.safeParse({ topic: c.req.query('topic') || undefined, limit: c.req.query('limit') || undefined });
+  /** Held items are the newsroom's business: listing them takes a token. */
+  const auth = requireToken(options.tokens);
+  const scheduledNeedsToken: MiddlewareHandler<AuthEnv> = async (c, next) => {
+    if (c.req.query('status') === 'scheduled') return auth(c, next);
+    await next();
+  };
+
+  api.get('/items', scheduledNeedsToken, async (c) => {
+    const parsed = listQuery.safeParse({
+      topic: c.req.query('topic') || undefined,
+      limit: c.req.query('limit') || undefined,
+      status: c.req.query('status') || undefined,
+    });
     if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
-    const { topic, limit } = parsed.data;
+    const { topic, limit, status } = parsed.data;
+    if (status === 'scheduled') {
+      const [items, head] = await Promise.all([store.scheduled(limit), store.head()]);
+      c.header('Cache-Control', 'private, no-store');
+      return c.json({ items, cursor: formatCursor(head.epoch, head.seq) });
+    }
     const snapshot = await store.snapshot(topic === 'all' ? undefined : topic, limit);
     return c.json({ items: snapshot.items, cursor: formatCursor(snapshot.epoch, snapshot.headSeq) });
   });

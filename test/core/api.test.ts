@@ -101,7 +101,7 @@ describe('publish', () => {
       [{ headline: 'x'.repeat(301), topics: ['a'] }, 'headline'],
       [{ headline: 'x', topics: ['a'], version: 5 }, '(body)'],
       [{ headline: 'x', topics: ['a'], expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
-      [{ headline: 'x', topics: ['a'], embargoUntil: '2999-01-01T00:00:00Z' }, 'embargoUntil'],
+      [{ headline: 'x', topics: ['a'], embargoUntil: '2999-01-01T00:00:00Z', expiresAt: '2998-01-01T00:00:00Z' }, 'expiresAt'],
     ];
     for (const [body, path] of cases) {
       const res = await api(server, 'POST', '/api/v1/items', body);
