@@ -21,9 +21,11 @@ export function upsert(container, item, makeCard, max) {
     previous.replaceWith(card);
     return { card, previous };
   }
+  // A held item (newsroom only) has no publishedAt yet: it sorts by its release time.
+  const at = item.publishedAt ?? item.embargoUntil ?? '';
   let placed = false;
   for (const other of container.children) {
-    if (publishedAt(other) <= item.publishedAt) {
+    if (publishedAt(other) <= at) {
       container.insertBefore(card, other);
       placed = true;
       break;

@@ -3,8 +3,14 @@
 
 const TEXT_FIELDS = ['summary', 'url', 'language', 'source', 'byline'];
 
-/** The form's values as the API's item input; empty optional fields are left out. */
-export function readItem(form) {
+const DATE_FIELDS = ['embargoUntil', 'expiresAt'];
+
+/**
+ * The form's values as the API's item input; empty optional fields are left
+ * out. With the item being edited, a date left as loaded keeps its exact
+ * time (the input shows only minutes).
+ */
+export function readItem(form, original) {
   const value = (name) => form.elements.namedItem(name).value.trim();
   const item = {
     headline: value('headline'),
@@ -20,11 +26,16 @@ export function readItem(form) {
   const imageUrl = value('image-url');
   const imageAlt = value('image-alt');
   if (imageUrl || imageAlt) item.image = { url: imageUrl, alt: imageAlt };
-  const expires = value('expiresAt');
-  if (expires) {
-    const date = new Date(expires);
+  for (const name of DATE_FIELDS) {
+    const typed = value(name);
+    if (!typed) continue;
+    if (original?.[name] && toLocalInput(original[name]) === typed) {
+      item[name] = original[name];
+      continue;
+    }
+    const date = new Date(typed);
     // An unreadable date goes as typed: the server says what is wrong with it.
-    item.expiresAt = Number.isNaN(date.getTime()) ? expires : date.toISOString();
+    item[name] = Number.isNaN(date.getTime()) ? typed : date.toISOString();
   }
   const id = value('id');
   if (id) item.id = id;
@@ -49,7 +60,7 @@ export function fillItem(form, item) {
   set('body', item.body);
   set('image-url', item.image?.url);
   set('image-alt', item.image?.alt);
-  set('expiresAt', item.expiresAt ? toLocalInput(item.expiresAt) : '');
+  for (const name of DATE_FIELDS) set(name, item[name] ? toLocalInput(item[name]) : '');
   set('id', item.id);
   set('changeNote', '');
   for (const radio of form.querySelectorAll('input[name="priority"]')) radio.checked = radio.value === item.priority;
@@ -69,7 +80,7 @@ const LABELS = {
   'image-url': 'Image URL',
   'image-alt': 'Image description',
   expiresAt: 'Expires',
-  embargoUntil: 'Embargo',
+  embargoUntil: 'Embargo until',
   changeNote: 'Change note',
 };
 

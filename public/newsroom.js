@@ -1,5 +1,6 @@
 // The newsroom console: token, item form, recent items with correct and
-// withdraw, and a live view of what readers see.
+// withdraw (scheduled items too, with edit and cancel), and a live view of
+// what readers see.
 import { NewsClient } from './client.js';
 import { findCard, markFresh, remove, upsert } from './live-list.js';
 import { describeFailure, NetworkError, request } from './newsroom-api.js';
@@ -11,6 +12,11 @@ const TOKEN_KEY = 'newswire:publisher-token';
 const RECENT_MAX = 50;
 const PREVIEW_MAX = 20;
 const LABELS = { flash: 'Flash', bulletin: 'Bulletin', urgent: 'Urgent' };
+/** The API wants a reason for every DELETE; a held item keeps none, so the console gives one. */
+const CANCEL_REASON = 'Cancelled before its embargo lifted';
+
+/** Held until its embargo lifts: only the newsroom sees it. */
+const isHeld = (item) => item.status === 'scheduled';
 
 const $ = (id) => document.getElementById(id);
 const form = $('item-form');
@@ -28,7 +34,7 @@ const withdrawError = $('withdraw-error');
 
 /** Current items by id, for loading one into the form. */
 const items = new Map();
-/** The item being corrected, or null when publishing a new one. */
+/** The item being corrected or edited ({ id, version, status, item }), or null when publishing a new one. */
 let editing = null;
 /** Id made for a new item without one, kept until it is saved, so a retry cannot publish twice. */
 let pendingId = null;
@@ -88,6 +94,7 @@ $('token-form').addEventListener('submit', (event) => {
   setToken(token);
   say('Token set for this tab.');
   form.elements.namedItem('headline').focus();
+  void loadScheduled();
 });
 
 $('token-forget').addEventListener('click', () => {
@@ -102,29 +109,49 @@ function say(text, tone = 'ok') {
   formStatus.dataset.tone = tone;
 }
 
+/** What the button will do: publish, schedule, or (for a held item) save it or publish it now. */
+function submitLabel() {
+  const embargo = Date.parse(form.elements.namedItem('embargoUntil').value);
+  const future = embargo > Date.now();
+  if (!editing) return future ? 'Schedule' : 'Publish';
+  if (editing.status === 'scheduled') return future ? 'Save scheduled item' : 'Publish now';
+  return 'Publish correction';
+}
+
 function setBusy(value, label) {
   busy = value;
   submit.disabled = value;
   submit.setAttribute('aria-busy', String(value));
-  submit.textContent = value ? label : editing ? 'Publish correction' : 'Publish';
+  submit.textContent = value ? label : submitLabel();
 }
+
+form.elements.namedItem('embargoUntil').addEventListener('input', () => {
+  if (!busy) submit.textContent = submitLabel();
+});
 
 // ---- editing mode ----
 
+/** Title, tag and change note of the editor for the item being edited. */
+function renderEditing() {
+  const held = editing.status === 'scheduled';
+  // Readers never saw a held item, so there is nothing a change note could explain.
+  $('change-note-field').hidden = held;
+  $('editor-title').textContent = held ? 'Edit a scheduled item' : 'Correct an item';
+  const tag = $('editor-mode');
+  tag.textContent = held ? `Scheduled for ${absoluteTime(editing.item.embargoUntil)}` : `Correcting version ${editing.version}`;
+  tag.hidden = false;
+  submit.textContent = submitLabel();
+}
+
 function enterCorrection(item) {
-  editing = { id: item.id, version: item.version, embargoUntil: item.embargoUntil };
+  editing = { id: item.id, version: item.version, status: item.status, item };
   pendingId = null;
   clearErrors(form, summary);
   fillItem(form, item);
   form.elements.namedItem('id').readOnly = true;
-  $('change-note-field').hidden = false;
-  $('editor-title').textContent = 'Correct an item';
-  const tag = $('editor-mode');
-  tag.textContent = `Correcting version ${item.version}`;
-  tag.hidden = false;
   $('cancel-correction').hidden = false;
-  submit.textContent = 'Publish correction';
-  say(`Loaded “${item.headline}” for correction.`);
+  renderEditing();
+  say(isHeld(item) ? `Loaded “${item.headline}” (scheduled) for editing.` : `Loaded “${item.headline}” for correction.`);
   markEditing();
   $('editor-title').scrollIntoView({ block: 'start' });
   form.elements.namedItem('headline').focus({ preventScroll: true });
@@ -140,7 +167,7 @@ function clearForm() {
   $('editor-title').textContent = 'New item';
   $('editor-mode').hidden = true;
   $('cancel-correction').hidden = true;
-  submit.textContent = 'Publish';
+  submit.textContent = submitLabel();
   markEditing();
 }
 
@@ -177,19 +204,17 @@ form.addEventListener('submit', async (event) => {
     tokenProblem('Enter your publisher token to publish.');
     return;
   }
-  const input = readItem(form);
+  const correcting = editing;
+  const input = readItem(form, correcting?.item);
   let method = 'POST';
   let path = '/api/v1/items';
   let body = input;
-  const correcting = editing;
   if (correcting) {
     method = 'PUT';
     path = `/api/v1/items/${encodeURIComponent(correcting.id)}`;
     body = { ...input, id: correcting.id };
-    // The form has no embargo field: a correction keeps the one the item had.
-    if (correcting.embargoUntil) body.embargoUntil = correcting.embargoUntil;
     const note = form.elements.namedItem('changeNote').value.trim();
-    if (note) body.changeNote = note;
+    if (note && correcting.status !== 'scheduled') body.changeNote = note;
   } else if (!input.id) {
     pendingId ??= makeId();
     body = { ...input, id: pendingId };
@@ -210,13 +235,26 @@ form.addEventListener('submit', async (event) => {
   }
   setBusy(false);
 
+  if ((response.status === 200 || response.status === 202) && isHeld(response.body.item)) {
+    const item = response.body.item;
+    clearForm();
+    const when = absoluteTime(item.embargoUntil);
+    if (response.body.unchanged) say(`No change: “${item.headline}” is already scheduled like this.`, 'info');
+    else say(`Scheduled: “${item.headline}” goes out ${when}. Readers see nothing until then.`);
+    apply({ event: 'scheduled', item });
+    return;
+  }
   if (response.status === 200 || response.status === 201) {
     const item = response.body.item;
     clearForm();
     if (response.body.unchanged) say(`No change: “${item.headline}” already reads like this.`, 'info');
-    else if (correcting) say(`Correction published: “${item.headline}” is now version ${item.version}.`);
+    else if (correcting && item.version > 1) say(`Correction published: “${item.headline}” is now version ${item.version}.`);
     else say(`Published: “${item.headline}” (id ${item.id}).`);
-    apply({ event: response.status === 201 ? 'published' : 'updated', item });
+    apply({ event: item.version === 1 ? 'published' : 'updated', item });
+    return;
+  }
+  if (response.status === 409 && response.body?.error?.code === 'already-published') {
+    showErrors(form, summary, [{ path: 'embargoUntil', message: 'is in the future, but readers already have this item: an embargo cannot take it back' }], body);
     return;
   }
   if (response.status === 400 && Array.isArray(response.body?.error?.fields)) {
@@ -244,40 +282,77 @@ function el(tag, className, text) {
   return node;
 }
 
+/** "Goes out in 5 min (27 May 2026, 14:05)": when a held item will be published. */
+function releaseText(iso, now = Date.now()) {
+  const at = absoluteTime(iso);
+  const minutes = Math.ceil((Date.parse(iso) - now) / 60_000);
+  if (minutes <= 0) return `Going out now (${at})`;
+  if (minutes < 60) return `Goes out in ${minutes} min (${at})`;
+  if (minutes < 24 * 60) return `Goes out in ${Math.round(minutes / 60)} h (${at})`;
+  return `Goes out ${at}`;
+}
+
+function refreshReleaseTimes() {
+  for (const time of recentList.querySelectorAll('time.until')) time.textContent = releaseText(time.dateTime);
+}
+
+function actionButton(label, action, headline, className = 'button button-small') {
+  const button = el('button', className, label);
+  button.type = 'button';
+  button.dataset.action = action;
+  button.setAttribute('aria-label', `${label} “${headline}”`);
+  return button;
+}
+
 function recentRow(item) {
-  const row = el('li', `recent-item priority-${item.priority}`);
+  const held = isHeld(item);
+  const row = el('li', `recent-item priority-${item.priority}${held ? ' scheduled' : ''}`);
   row.dataset.id = item.id;
-  row.dataset.version = String(item.version);
-  row.dataset.published = item.publishedAt;
+  row.dataset.version = String(item.version ?? 0);
+  row.dataset.published = held ? item.embargoUntil : item.publishedAt;
 
   const main = el('div', 'recent-main');
   const kicker = el('p', 'recent-kicker');
+  if (held) kicker.append(el('span', 'label label-scheduled', 'Scheduled'));
   if (LABELS[item.priority]) kicker.append(el('span', `label label-${item.priority}`, LABELS[item.priority]));
   kicker.append(el('span', 'recent-topics', item.topics.join(' · ')));
   const headline = el('p', 'recent-headline');
-  const link = el('a', undefined, item.headline);
-  link.href = itemHref(item);
-  link.target = '_blank';
-  link.rel = 'noopener';
-  headline.append(link);
+  if (held) {
+    // Its page does not exist for readers yet.
+    headline.textContent = item.headline;
+  } else {
+    const link = el('a', undefined, item.headline);
+    link.href = itemHref(item);
+    link.target = '_blank';
+    link.rel = 'noopener';
+    headline.append(link);
+  }
   const meta = el('p', 'recent-meta');
-  const time = el('time', 'rel', relativeTime(item.publishedAt));
-  time.dateTime = item.publishedAt;
-  time.title = absoluteTime(item.publishedAt);
-  meta.append(time, el('span', undefined, `v${item.version}`), el('code', 'recent-id', item.id));
-  if (item.version > 1 && item.changeNote) meta.append(el('span', 'recent-note', `Updated: ${item.changeNote}`));
+  if (held) {
+    const time = el('time', 'until', releaseText(item.embargoUntil));
+    time.dateTime = item.embargoUntil;
+    meta.append(time, el('code', 'recent-id', item.id));
+  } else {
+    const time = el('time', 'rel', relativeTime(item.publishedAt));
+    time.dateTime = item.publishedAt;
+    time.title = absoluteTime(item.publishedAt);
+    meta.append(time, el('span', undefined, `v${item.version}`), el('code', 'recent-id', item.id));
+    if (item.version > 1 && item.changeNote) meta.append(el('span', 'recent-note', `Updated: ${item.changeNote}`));
+  }
   main.append(kicker, headline, meta);
 
   const actions = el('div', 'recent-actions');
-  const correct = el('button', 'button button-small', 'Correct');
-  correct.type = 'button';
-  correct.dataset.action = 'correct';
-  correct.setAttribute('aria-label', `Correct “${item.headline}”`);
-  const withdraw = el('button', 'button button-small button-danger-outline', 'Withdraw');
-  withdraw.type = 'button';
-  withdraw.dataset.action = 'withdraw';
-  withdraw.setAttribute('aria-label', `Withdraw “${item.headline}”`);
-  actions.append(correct, withdraw);
+  if (held) {
+    actions.append(
+      actionButton('Edit', 'correct', item.headline),
+      actionButton('Cancel', 'withdraw', item.headline, 'button button-small button-danger-outline'),
+    );
+  } else {
+    actions.append(
+      actionButton('Correct', 'correct', item.headline),
+      actionButton('Withdraw', 'withdraw', item.headline, 'button button-small button-danger-outline'),
+    );
+  }
   row.append(main, actions);
   if (editing?.id === item.id) row.classList.add('editing');
   return row;
@@ -293,36 +368,54 @@ recentList.addEventListener('click', (event) => {
 });
 
 function updateCount() {
+  const held = [...items.values()].filter(isHeld).length;
   recentStatus.textContent = items.size
-    ? `${items.size} item${items.size === 1 ? '' : 's'}, newest first. Changes appear here live.`
+    ? `${items.size} item${items.size === 1 ? '' : 's'}${held ? ` (${held} scheduled, on top)` : ''}, newest first. Changes appear here live.`
     : 'Nothing published yet.';
 }
 
 /** Applies one change to every view, ignoring anything older than what is shown. */
 function apply({ event, item }) {
-  if (event === 'retracted') {
+  if (event === 'retracted' || event === 'cancelled') {
     items.delete(item.id);
     remove(recentList, item.id);
     remove(preview, item.id);
     if (editing?.id === item.id) {
       clearForm();
-      showErrors(form, summary, [], null, ['The item you were correcting was withdrawn meanwhile; your correction was not sent.']);
+      showErrors(form, summary, [], null, [
+        event === 'cancelled'
+          ? 'The scheduled item you were editing was cancelled meanwhile; your changes were not sent.'
+          : 'The item you were correcting was withdrawn meanwhile; your correction was not sent.',
+      ]);
     }
     updateCount();
     return;
   }
   const known = items.get(item.id);
+  const held = isHeld(item);
+  // Once out, an item is never held again: a held copy is older news.
+  if (known && !isHeld(known) && held) return;
   if (known && known.version > item.version) return;
-  const changed = !known || known.version !== item.version;
+  const changed = !known || known.version !== item.version || held;
+  // Released: it leaves the scheduled rows for its place among the published ones.
+  if (known && isHeld(known) && !held) remove(recentList, item.id);
   items.set(item.id, item);
   const row = upsert(recentList, item, recentRow, RECENT_MAX).card;
-  const card = upsert(preview, item, storyCard, PREVIEW_MAX).card;
+  const card = held ? null : upsert(preview, item, storyCard, PREVIEW_MAX).card;
   if (changed) {
     if (row) markFresh(row);
     if (card) markFresh(card);
   }
-  if (editing?.id === item.id && item.version > editing.version) {
+  if (editing?.id === item.id && editing.status === 'scheduled' && !held) {
+    editing = { id: item.id, version: item.version, status: item.status, item };
+    renderEditing();
+    say('This item was published meanwhile (its embargo lifted): saving now corrects what readers see.', 'warn');
+  } else if (editing?.id === item.id && held) {
+    editing.item = item;
+    renderEditing();
+  } else if (editing?.id === item.id && item.version > editing.version) {
     editing.version = item.version;
+    editing.item = item;
     $('editor-mode').textContent = `Correcting version ${item.version}`;
     say(`This item changed meanwhile (now version ${item.version}): publishing your correction replaces that version.`, 'warn');
   }
@@ -330,11 +423,39 @@ function apply({ event, item }) {
   updateCount();
 }
 
+/** Replaces the published items; held ones stay (they are loaded on their own, see loadScheduled). */
 function replaceAll(list) {
+  const out = new Set(list.map((item) => item.id));
+  const held = [...items.values()].filter((item) => isHeld(item) && !out.has(item.id));
+  held.sort((a, b) => (a.embargoUntil < b.embargoUntil ? 1 : -1));
   items.clear();
-  for (const item of list) items.set(item.id, item);
-  recentList.replaceChildren(...list.slice(0, RECENT_MAX).map(recentRow));
+  for (const item of [...held, ...list]) items.set(item.id, item);
+  recentList.replaceChildren(...[...held, ...list].slice(0, RECENT_MAX).map(recentRow));
   preview.replaceChildren(...list.slice(0, PREVIEW_MAX).map(storyCard));
+  updateCount();
+}
+
+/** Held items come only from this list (no event tells of them): needs the token. */
+async function loadScheduled() {
+  const token = getToken();
+  if (!token) return;
+  let response;
+  try {
+    response = await request('GET', `/api/v1/items?status=scheduled&limit=${RECENT_MAX}`, { token });
+  } catch {
+    return;
+  }
+  // A refused token is reported when the editor next writes; the published list stands on its own.
+  if (response.status !== 200) return;
+  const listed = new Set(response.body.items.map((item) => item.id));
+  // Not held any more: cancelled elsewhere, or released (its event brings it back as published).
+  for (const item of [...items.values()]) {
+    if (isHeld(item) && !listed.has(item.id)) {
+      items.delete(item.id);
+      remove(recentList, item.id);
+    }
+  }
+  for (const item of response.body.items) apply({ event: 'scheduled', item });
   updateCount();
 }
 
@@ -354,15 +475,21 @@ async function load() {
     recentStatus.textContent = describeFailure(response);
     return;
   }
+  items.clear();
   replaceAll(response.body.items);
   // Follow every topic from the list's own cursor: nothing between the two is missed.
   client = new NewsClient({
     cursor: response.body.cursor,
     onEvent: apply,
-    onReset: (frame) => replaceAll(frame.items),
+    onReset: (frame) => {
+      replaceAll(frame.items);
+      void loadScheduled();
+    },
     onState: connectionIndicator($('connection')),
   });
   client.start();
+  // After the published list: an item released in between arrives as an event and wins over its held copy.
+  await loadScheduled();
 }
 
 $('refresh').addEventListener('click', load);
@@ -371,13 +498,20 @@ $('refresh').addEventListener('click', load);
 
 function openWithdraw(item) {
   withdrawing = item;
+  const held = isHeld(item);
+  $('withdraw-title').textContent = held ? 'Cancel this scheduled item?' : 'Withdraw this item?';
+  $('withdraw-hint').textContent = held
+    ? 'It will not be published, and readers never learn it existed. This cannot be undone.'
+    : 'It disappears from every open page and every feed at once. This cannot be undone.';
+  $('withdraw-reason-field').hidden = held;
+  $('withdraw-confirm').textContent = held ? 'Cancel item' : 'Withdraw item';
   $('withdraw-headline').textContent = item.headline;
   reasonInput.value = '';
   reasonInput.removeAttribute('aria-invalid');
   reasonError.hidden = true;
   withdrawError.hidden = true;
   dialog.showModal();
-  reasonInput.focus();
+  (held ? $('withdraw-confirm') : reasonInput).focus();
 }
 
 $('withdraw-cancel').addEventListener('click', () => dialog.close());
@@ -406,7 +540,7 @@ withdrawForm.addEventListener('submit', async (event) => {
   let response;
   try {
     response = await request('DELETE', `/api/v1/items/${encodeURIComponent(item.id)}`, {
-      body: { reason: reasonInput.value.trim() },
+      body: { reason: isHeld(item) ? CANCEL_REASON : reasonInput.value.trim() },
       token,
     });
   } catch {
@@ -418,8 +552,12 @@ withdrawForm.addEventListener('submit', async (event) => {
   }
   if (response.status === 200) {
     dialog.close();
-    apply({ event: 'retracted', item: { id: item.id } });
-    say(`Withdrawn: “${item.headline}”.`);
+    const cancelled = response.body?.item?.status === 'cancelled';
+    apply({ event: cancelled ? 'cancelled' : 'retracted', item: { id: item.id } });
+    if (cancelled) say(`Cancelled: “${item.headline}” will not be published.`);
+    // The embargo lifted just before the cancel arrived: the server withdrew it instead.
+    else if (isHeld(item)) say(`“${item.headline}” had just been published, so it was withdrawn.`, 'warn');
+    else say(`Withdrawn: “${item.headline}”.`);
     return;
   }
   const fields = response.body?.error?.fields;
@@ -449,5 +587,6 @@ renderToken();
 load();
 setInterval(() => {
   refreshTimes(document);
+  refreshReleaseTimes();
   dropExpired(preview);
 }, 15_000);

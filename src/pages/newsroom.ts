@@ -93,8 +93,11 @@ ${field({ name: 'image-url', label: 'Image URL', kind: 'url', placeholder: 'http
 ${field({ name: 'image-alt', label: 'Image description (alt text)' })}
 </div>
 <div class="field-row">
-${field({ name: 'language', label: 'Language', hint: 'BCP 47 tag, e.g. en, pt-BR', placeholder: 'en' })}
+${field({ name: 'embargoUntil', label: 'Embargo until', kind: 'datetime-local', hint: 'Your local time. Held out of sight until then, then published by the server' })}
 ${field({ name: 'expiresAt', label: 'Expires', kind: 'datetime-local', hint: 'Your local time. Readers stop seeing it then' })}
+</div>
+<div class="field-row">
+${field({ name: 'language', label: 'Language', hint: 'BCP 47 tag, e.g. en, pt-BR', placeholder: 'en' })}
 </div>
 ${field({ name: 'id', label: 'Item id', hint: 'Your own id, or leave empty: one is made for you, so a retry never publishes twice', maxLength: LIMITS.idLength })}
 <div id="change-note-field" hidden>
@@ -123,9 +126,9 @@ ${field({ name: 'changeNote', label: 'Change note', kind: 'textarea', rows: 2, h
 <form id="withdraw-form" method="dialog" novalidate>
 <h2 id="withdraw-title">Withdraw this item?</h2>
 <p id="withdraw-headline" class="withdraw-headline"></p>
-<p class="hint">It disappears from every open page and every feed at once. This cannot be undone.</p>
+<p class="hint" id="withdraw-hint">It disappears from every open page and every feed at once. This cannot be undone.</p>
 <p id="withdraw-error" class="form-error" role="alert" hidden></p>
-<div class="field" data-field="reason">
+<div class="field" data-field="reason" id="withdraw-reason-field">
 <label for="withdraw-reason">Reason <span class="required">required</span></label>
 <p class="field-error" id="withdraw-reason-error" hidden></p>
 <textarea id="withdraw-reason" name="reason" rows="3" maxlength="${LIMITS.reasonLength}" aria-describedby="withdraw-reason-error"></textarea>

@@ -205,6 +205,68 @@ describe('newsroom console', () => {
     await row.waitFor({ state: 'detached' });
   });
 
+  it('schedules an item with the embargo field, edits it and cancels it; readers never see it', async () => {
+    // The browser runs in UTC, so the datetime-local value is the UTC minute.
+    const local = new Date(Date.now() + 45 * 60_000).toISOString().slice(0, 16);
+    const headline = 'Embargoed: regional election results';
+    await field('headline').locator('textarea').fill(headline);
+    await field('topics').locator('input').fill('politics');
+    await field('embargoUntil').locator('input').fill(local);
+    expect(await page.locator('#submit').textContent()).toBe('Schedule');
+    await page.locator('#submit').click();
+    await expect.poll(() => page.locator('#form-status').textContent()).toContain(`Scheduled: “${headline}”`);
+    expect(writes.at(-1)?.method()).toBe('POST');
+    const sent = JSON.parse(writes.at(-1)!.postData() ?? '{}');
+    expect(sent.embargoUntil).toBe(`${local}:00.000Z`);
+
+    const row = page.locator('#recent-list > li.scheduled', { hasText: headline });
+    await row.waitFor();
+    expect(await row.locator('.label-scheduled').textContent()).toBe('Scheduled');
+    expect(await row.locator('time.until').textContent()).toMatch(/^Goes out in (44|45) min \(/);
+    expect(await page.locator('#preview', { hasText: headline }).count()).toBe(0);
+    const own = await api(server, 'GET', `/api/v1/items/${sent.id}`);
+    expect(own.body.item).toMatchObject({ status: 'scheduled', embargoUntil: sent.embargoUntil });
+
+    await row.getByRole('button', { name: /^Edit/ }).click();
+    expect(await page.locator('#editor-title').textContent()).toBe('Edit a scheduled item');
+    expect(await field('embargoUntil').locator('input').inputValue()).toBe(local);
+    expect(await page.locator('#change-note-field').isVisible()).toBe(false);
+    expect(await page.locator('#submit').textContent()).toBe('Save scheduled item');
+    await field('headline').locator('textarea').fill(`${headline}, with turnout`);
+    await page.locator('#submit').click();
+    await expect.poll(() => page.locator('#form-status').textContent()).toContain('Scheduled: “Embargoed: regional election results, with turnout”');
+    expect(writes.at(-1)?.method()).toBe('PUT');
+    const edited = await api(server, 'GET', `/api/v1/items/${sent.id}`);
+    // Left as loaded, the embargo keeps its exact time.
+    expect(edited.body.item).toMatchObject({ status: 'scheduled', headline: `${headline}, with turnout`, embargoUntil: sent.embargoUntil });
+    await row.locator('.recent-headline', { hasText: 'with turnout' }).waitFor();
+    expect(await reader.page.locator('#stories', { hasText: headline }).count()).toBe(0);
+
+    await row.getByRole('button', { name: /^Cancel/ }).click();
+    const dialog = page.locator('#withdraw-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    expect(await page.locator('#withdraw-title').textContent()).toBe('Cancel this scheduled item?');
+    expect(await page.locator('#withdraw-reason').isVisible()).toBe(false);
+    await page.locator('#withdraw-confirm').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await row.waitFor({ state: 'detached' });
+    expect(writes.at(-1)?.method()).toBe('DELETE');
+    expect(await page.locator('#form-status').textContent()).toContain('will not be published');
+    expect((await api(server, 'GET', `/api/v1/items/${sent.id}`)).status).toBe(404);
+  });
+
+  it('shows an item scheduled elsewhere after a refresh, and turns it into a published row when its embargo lifts', async () => {
+    const body = { id: 'wire-embargo-lift', headline: 'Central bank holds rates, as expected', topics: ['business'], embargoUntil: new Date(Date.now() + 2_000).toISOString() };
+    expect((await api(server, 'POST', '/api/v1/items', body)).status).toBe(202);
+    await page.locator('#refresh').click();
+    const row = page.locator('#recent-list > li[data-id="wire-embargo-lift"]');
+    await row.and(page.locator('.scheduled')).waitFor();
+    await expect.poll(() => row.getAttribute('class'), { timeout: 6_000 }).not.toContain('scheduled');
+    expect(await row.locator('.recent-meta').textContent()).toContain('v1');
+    await page.locator('#preview [data-id="wire-embargo-lift"]').waitFor();
+    await reader.page.locator('#item-wire-embargo-lift').waitFor();
+  });
+
   it('asks for the token again when the server refuses it', async () => {
     await page.locator('#token-forget').click();
     await page.locator('#token-panel').waitFor({ state: 'visible' });
