@@ -222,6 +222,8 @@ describe('an embargoed item', () => {
     expect(seqOf(event?.cursor)).toBe(seqOf(before) + 1);
     // Released by the process that started after the embargo lifted, from what the store kept.
     expect(own.output()).not.toContain('embargo lifted');
+    // The log line travels through a pipe and may trail the WebSocket frame.
+    for (let i = 0; i < 40 && !again.output().includes('embargo lifted'); i++) await sleep(50);
     expect(again.output()).toContain('embargo lifted');
     await sleep(1_300);
     expect(client.events).toHaveLength(1);
