@@ -127,11 +127,21 @@ export class ClientPool {
     return replies.reduce((n, r) => n + (r.open as number), 0);
   }
 
-  /** Resolves once every worker has seen event n on every open subscriber (false on timeout). */
-  waitDelivered(n: number, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves once every worker has seen event n (or every event 1..n, with
+   * `all`) on every open subscriber; false on timeout. Overlapping publishes
+   * may reach the log in another order than they were numbered, so the last
+   * number done does not mean all are.
+   */
+  waitDelivered(n: number, timeoutMs: number, all = false): Promise<boolean> {
+    const isDone = (w: Worker) => {
+      if (!all) return w.done.has(n);
+      for (let i = 1; i <= n; i++) if (!w.done.has(i)) return false;
+      return true;
+    };
     return new Promise((resolve) => {
       const check = () => {
-        if (this.workers.every((w) => w.done.has(n))) {
+        if (this.workers.every(isDone)) {
           clearTimeout(timer);
           for (const w of this.workers) w.onDone = null;
           resolve(true);

@@ -125,7 +125,7 @@ export async function sustained(
     );
   }
   await Promise.all(pending);
-  await pool.waitDelivered(total, drainMs);
+  await pool.waitDelivered(total, drainMs, true);
   const elapsed = (now() - start) / 1000;
   const cpu = window();
   const res = result(target, total, subscribers, await pool.stats(), elapsed, cpu, publishTimes, failures);
