@@ -2,13 +2,15 @@
 // feeds it touches stale; the next request renders them again. While the
 // store cannot be read, the last render is served rather than an error.
 import { createHash } from 'node:crypto';
-import type { NewsEvent } from '../domain/event.ts';
+import { eventTopics, type NewsEvent } from '../domain/event.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Store } from '../store/store.ts';
 import { CONTENT_TYPES, type FeedFormat, renderFeed } from './render.ts';
 
 export interface RenderedFeed {
   body: string;
+  /** The body encoded once: every response sends these bytes. */
+  bytes: Buffer;
   etag: string;
   lastModified: string;
   contentType: string;
@@ -40,13 +42,22 @@ export class FeedCache {
 
   /** Called for every event this process fans out. */
   invalidate(event: NewsEvent): void {
+    const topics = eventTopics(event);
     for (const entry of this.entries.values()) {
-      if (entry.topic === 'all' || event.item.topics.includes(entry.topic)) entry.stale = true;
+      if (entry.topic === 'all' || topics.includes(entry.topic)) entry.stale = true;
     }
   }
 
   invalidateAll(): void {
     for (const entry of this.entries.values()) entry.stale = true;
+  }
+
+  /** The current render if it is still fresh: no promise, no render. */
+  peek(topic: string, format: FeedFormat, baseUrl: string): RenderedFeed | undefined {
+    const entry = this.entries.get(`${topic}\n${format}\n${baseUrl}`);
+    return entry && !entry.stale && (entry.staleAtMs === Number.POSITIVE_INFINITY || Date.now() < entry.staleAtMs)
+      ? entry.feed
+      : undefined;
   }
 
   async get(topic: string, format: FeedFormat, baseUrl: string): Promise<RenderedFeed> {
@@ -87,6 +98,7 @@ export class FeedCache {
     return {
       feed: {
         body,
+        bytes: Buffer.from(body),
         etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
         lastModified: updated.toUTCString(),
         contentType: CONTENT_TYPES[format],

@@ -1,33 +1,82 @@
-// GET /feeds/{topic}.rss|.atom|.json with strong conditional GET.
+// GET /feeds/{topic}.rss|.atom|.json with strong conditional GET. Most
+// requests are a poll of a feed that has not changed: they are answered from
+// the cached render, with its bytes and headers made once per render.
+import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { topicSchema } from '../domain/item.ts';
 import { problem } from '../api/errors.ts';
-import type { FeedCache } from './cache.ts';
+import { LIMITS, TOPIC_PATTERN } from '../domain/item.ts';
+import type { FeedCache, RenderedFeed } from './cache.ts';
 import type { FeedFormat } from './render.ts';
 
 const FEED_NAME = /^(.+)\.(rss|atom|json)$/;
 
+interface FeedName {
+  topic: string;
+  format: FeedFormat;
+}
+
 export function feedRoutes(cache: FeedCache, options: { publicUrl: string | undefined; maxAgeSeconds: number }) {
   const feeds = new Hono();
-  feeds.get('/:name', async (c) => {
-    const match = FEED_NAME.exec(c.req.param('name'));
-    const topic = match?.[1] ?? '';
-    if (!match || (topic !== 'all' && !topicSchema.safeParse(topic).success)) {
-      return problem(c, 404, 'not-found', 'feeds are /feeds/{topic}.rss, .atom or .json; topic "all" is every item');
-    }
-    const baseUrl = options.publicUrl ?? new URL(c.req.url).origin;
-    const feed = await cache.get(topic, match[2] as FeedFormat, baseUrl);
+  const cacheControl = `public, max-age=${options.maxAgeSeconds}, stale-while-revalidate=${options.maxAgeSeconds}`;
+  const names = new Memo<FeedName | null>(1_000, parseName);
+  const origins = new Memo<string>(100, (prefix) => new URL(prefix).origin);
+
+  const respond = (c: Context, feed: RenderedFeed): Response => {
     c.header('ETag', feed.etag);
     c.header('Last-Modified', feed.lastModified);
-    c.header('Cache-Control', `public, max-age=${options.maxAgeSeconds}, stale-while-revalidate=${options.maxAgeSeconds}`);
+    c.header('Cache-Control', cacheControl);
     c.header('Vary', 'Accept-Encoding');
     if (notModified(c.req.header('if-none-match'), c.req.header('if-modified-since'), feed.etag, feed.lastModified)) {
       return c.body(null, 304);
     }
     c.header('Content-Type', feed.contentType);
-    return c.body(feed.body, 200);
+    return c.body(feed.bytes as Uint8Array<ArrayBuffer>, 200);
+  };
+
+  feeds.get('/:name', (c): Response | Promise<Response> => {
+    const name = names.get(c.req.param('name'));
+    if (!name) {
+      return problem(c, 404, 'not-found', 'feeds are /feeds/{topic}.rss, .atom or .json; topic "all" is every item');
+    }
+    const baseUrl = options.publicUrl ?? origins.get(originPrefix(c.req.url));
+    const fresh = cache.peek(name.topic, name.format, baseUrl);
+    if (fresh) return respond(c, fresh);
+    return cache.get(name.topic, name.format, baseUrl).then((feed) => respond(c, feed));
   });
   return feeds;
+}
+
+function parseName(name: string): FeedName | null {
+  const match = FEED_NAME.exec(name);
+  const topic = match?.[1] ?? '';
+  const valid = topic === 'all' || (topic.length <= LIMITS.topicLength && TOPIC_PATTERN.test(topic));
+  return match && valid ? { topic, format: match[2] as FeedFormat } : null;
+}
+
+/** "http://host:port" of a request URL, without parsing it (the parse is memoised per prefix). */
+function originPrefix(url: string): string {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  return slash < 0 ? url : url.slice(0, slash);
+}
+
+/** A bounded map of results of a pure function of a string. */
+class Memo<T> {
+  private readonly map = new Map<string, T>();
+
+  constructor(
+    private readonly max: number,
+    private readonly compute: (key: string) => T,
+  ) {}
+
+  get(key: string): T {
+    let value = this.map.get(key);
+    if (value === undefined && !this.map.has(key)) {
+      value = this.compute(key);
+      if (this.map.size >= this.max) this.map.clear();
+      this.map.set(key, value);
+    }
+    return value as T;
+  }
 }
 
 /** RFC 9110 §13.1: If-None-Match wins; If-Modified-Since only when it is absent. */
@@ -38,6 +87,7 @@ export function notModified(
   lastModified: string,
 ): boolean {
   if (ifNoneMatch !== undefined) {
+    if (ifNoneMatch === etag) return true;
     if (ifNoneMatch.trim() === '*') return true;
     return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
   }
