@@ -25,6 +25,8 @@ const subs: Sub[] = [];
 let run = '';
 let expectPerSub = 0;
 let counts = new Map<number, number>();
+/** Per event, the earliest arrival on any subscriber: the path's own latency, without the fan-out's length. */
+let firsts = new Map<number, number>();
 let target = 0;
 let latencies = new Float64Array(1 << 16);
 let samples = 0;
@@ -55,7 +57,10 @@ function record(sub: Sub, mark: Mark, seq: number, at: number): void {
     grown.set(latencies);
     latencies = grown;
   }
-  latencies[samples++] = at - mark.sentAt;
+  const latency = at - mark.sentAt;
+  latencies[samples++] = latency;
+  const first = firsts.get(mark.n);
+  if (first === undefined || latency < first) firsts.set(mark.n, latency);
   sub.got++;
   const count = (counts.get(mark.n) ?? 0) + 1;
   counts.set(mark.n, count);
@@ -185,6 +190,7 @@ process.on('message', async (message: ToWorker) => {
       run = message.run;
       expectPerSub = message.expectPerSub ?? 0;
       counts = new Map();
+      firsts = new Map();
       samples = 0;
       gaps = dups = stray = 0;
       for (const sub of subs) sub.got = 0;
@@ -204,6 +210,7 @@ process.on('message', async (message: ToWorker) => {
       send({
         type: 'stats',
         latencies: latencies.slice(0, samples),
+        firsts: [...firsts],
         received,
         complete,
         gaps,

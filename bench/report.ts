@@ -35,11 +35,17 @@ function byTarget(report: Row): Map<string, Row[]> {
   const map = new Map<string, Row[]>();
   for (const r of report.results as Row[]) {
     if (r.error) continue;
-    const key = r.target as string;
+    // A peer run in several processes is another target than the same peer in one.
+    const split = (r.processes as number) > 1 && !(r.target as string).endsWith('-redis');
+    const key = split ? `${r.target}:${r.processes}` : (r.target as string);
     map.set(key, [...(map.get(key) ?? []), r]);
   }
   return map;
 }
+
+/** A peer's rows: in one process if it ran so, else in however many it ran. */
+const peer = (groups: Map<string, Row[]>, name: string): Row[] =>
+  groups.get(name) ?? [...groups].find(([key]) => key.startsWith(`${name}:`))?.[1] ?? [];
 
 const pick = (rows: Row[], path: (r: Row) => number | undefined) => median(rows.map((r) => path(r) ?? Number.NaN));
 
@@ -53,19 +59,20 @@ const LABEL: Record<string, string> = {
 };
 const label = (target: string, rows: Row[]) => {
   const procs = rows[0]?.processes as number;
-  return `${LABEL[target] ?? target}${procs > 1 ? ` (${procs} procs)` : ''}`;
+  const name = target.split(':')[0] as string;
+  return `${LABEL[name] ?? name}${procs > 1 ? ` (${procs} procs)` : ''}`;
 };
 
 function fanoutTable(report: Row, title: string): { md: string; cpu: Map<string, number>; p99: Map<string, number> } {
   const groups = byTarget(report);
-  const base = pick(groups.get('raw-frame') ?? [], (r) => r.fanout?.cpuUsPerDelivery);
+  const base = pick(peer(groups, 'raw-frame'), (r) => r.fanout?.cpuUsPerDelivery);
   const cpu = new Map<string, number>();
   const p99 = new Map<string, number>();
   const lines = [
     `**${title}** — ${report.params.subscribers.toLocaleString('en')} subscribers, ${report.params.clients} client processes, ${report.params.events} events one after another, ${groups.get('ours')?.length ?? 1} round(s); ${report.date.slice(0, 16)}Z`,
     '',
-    '| target | server CPU µs / delivery | × frame-once | deliveries/s | latency p50 | p95 | p99 | max (ms) | publish API p50 / p99 (ms) | RSS / idle conn |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| target | server CPU µs / delivery | × frame-once | client CPU µs / delivery | deliveries/s | latency p50 | p95 | p99 | max (ms) | first delivery p50 (ms) | publish API p50 / p99 (ms) | RSS / idle conn |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [target, rows] of groups) {
     const c = pick(rows, (r) => r.fanout?.cpuUsPerDelivery);
@@ -73,9 +80,10 @@ function fanoutTable(report: Row, title: string): { md: string; cpu: Map<string,
     p99.set(target, pick(rows, (r) => r.fanout?.latencyMs.p99));
     const lost = rows.reduce((n, r) => n + (r.fanout?.lost ?? 0), 0);
     lines.push(
-      `| ${label(target, rows)} | ${fmt(c)} | ${ratio(c, base)} | ${fmt(pick(rows, (r) => r.fanout?.deliveriesPerSec))} | ` +
+      `| ${label(target, rows)} | ${fmt(c)} | ${ratio(c, base)} | ${fmt(pick(rows, (r) => r.fanout?.clientCpuUsPerDelivery))} | ${fmt(pick(rows, (r) => r.fanout?.deliveriesPerSec))} | ` +
         `${fmt(pick(rows, (r) => r.fanout?.latencyMs.p50), 1)} | ${fmt(pick(rows, (r) => r.fanout?.latencyMs.p95), 1)} | ` +
         `${fmt(pick(rows, (r) => r.fanout?.latencyMs.p99), 1)} | ${fmt(pick(rows, (r) => r.fanout?.latencyMs.max), 1)} | ` +
+        `${fmt(pick(rows, (r) => r.fanout?.firstDeliveryMs?.p50), 1)} | ` +
         `${fmt(pick(rows, (r) => r.publish?.publishMs.p50), 1)} / ${fmt(pick(rows, (r) => r.publish?.publishMs.p99), 1)} | ` +
         `${fmt(pick(rows, (r) => r.memory?.[0]?.perConnectionKB), 1)} KB${lost ? ` (**${lost} lost**)` : ''} |`,
     );
@@ -136,7 +144,7 @@ function memoryTable(report: Row, title: string): { md: string; perConn: Map<str
     '| target | connections | idle RSS | connected RSS | per connection | × raw ws | × Socket.IO |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  const at = (target: string, i: number) => pick(groups.get(target) ?? [], (r) => r.memory?.[i]?.perConnectionKB);
+  const at = (target: string, i: number) => pick(peer(groups, target), (r) => r.memory?.[i]?.perConnectionKB);
   for (const [target, rows] of groups) {
     const steps = (rows[0]?.memory as Row[]) ?? [];
     const m = new Map<number, number>();
@@ -243,6 +251,27 @@ function analyse(dir: string, charts: boolean): { sections: string[]; goals: Goa
       );
     }
   }
+  const control = load('two-process-control.json', dir);
+  if (control) {
+    const t = fanoutTable(control, 'Two processes, control run: the same fan-out, one process against two for both our server and the frame-once baseline');
+    sections.push(
+      '### One process or two\n',
+      'Two server processes on a two-core machine that also runs the clients cost more CPU per delivery even with no Redis work at all: the frame-once baseline in two processes (relaying through Redis pub/sub) shows how much of the difference is the machine and how much is ours.',
+      '',
+      t.md,
+      '',
+    );
+    const ours = t.cpu.get('ours') as number;
+    const redis = t.cpu.get('ours-redis') as number;
+    const added = (t.p99.get('ours-redis') as number) - (t.p99.get('ours') as number);
+    goal('two processes with Redis, control run: CPU per delivery ≤ 1.1× embedded', `${fmt(redis)} vs ${fmt(ours)} µs = ${ratio(redis, ours)}`, redis / ours <= 1.1);
+    goal(
+      'two processes with Redis, control run: ≤ 5 ms added p99',
+      `p99 ${fmt(t.p99.get('ours-redis') as number, 1)} vs ${fmt(t.p99.get('ours') as number, 1)} ms (${added >= 0 ? '+' : ''}${fmt(added, 1)} ms)`,
+      added <= 5,
+    );
+  }
+
   const f50 = load('fanout-50k.json', dir);
   if (f50) sections.push('### Fan-out, 50k subscribers over several processes\n', fanoutTable(f50, 'Fan-out of single events to 50,000 subscribers').md, '');
 

@@ -54,6 +54,8 @@ class Worker {
 
 export interface Delivery {
   latencies: Float64Array;
+  /** Per event, the earliest arrival over all subscribers (ms). */
+  firsts: number[];
   received: number;
   complete: number;
   gaps: number;
@@ -162,7 +164,9 @@ export class ClientPool {
     const latencies = new Float64Array(total);
     let at = 0;
     const closeCodes: Record<string, number> = {};
+    const firsts = new Map<number, number>();
     for (const r of replies) {
+      for (const [n, ms] of r.firsts) firsts.set(n, Math.min(ms, firsts.get(n) ?? ms));
       latencies.set(r.latencies, at);
       at += r.latencies.length;
       for (const [code, count] of Object.entries(r.closeCodes)) closeCodes[code] = (closeCodes[code] ?? 0) + count;
@@ -170,6 +174,7 @@ export class ClientPool {
     const sum = (key: 'received' | 'complete' | 'gaps' | 'dups' | 'stray' | 'open') => replies.reduce((n, r) => n + r[key], 0);
     return {
       latencies,
+      firsts: [...firsts.values()],
       received: sum('received'),
       complete: sum('complete'),
       gaps: sum('gaps'),

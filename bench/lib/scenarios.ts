@@ -25,6 +25,8 @@ export interface DeliveryResult {
   /** The load generator's own CPU per delivery: it shares the machine's cores. */
   clientCpuUsPerDelivery: number;
   latencyMs: Latency;
+  /** Per event, publish to the first subscriber that had it: the hop, without the fan-out. */
+  firstDeliveryMs: Latency;
   publishMs: Latency;
   /** Publishes that did not get a 201 (they count as lost if never delivered). */
   publishFailures: number;
@@ -71,6 +73,7 @@ function result(
     redisCpuUsPerDelivery: target.redisPid ? round(cpu.redis / Math.max(1, delivery.received), 3) : null,
     clientCpuUsPerDelivery: round(cpu.clients / Math.max(1, delivery.received)),
     latencyMs: summarise(delivery.latencies),
+    firstDeliveryMs: summarise(delivery.firsts),
     publishMs: summarise(publishTimes),
     publishFailures,
   };

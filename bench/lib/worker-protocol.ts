@@ -23,6 +23,8 @@ export type ToWorker =
 export interface WorkerStats {
   type: 'stats';
   latencies: Float64Array;
+  /** [event number, earliest latency] */
+  firsts: [number, number][];
   received: number;
   complete: number;
   gaps: number;
