@@ -51,12 +51,14 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
   const xMax = Math.max(...xs, 1);
   const yMin = 1;
   const yMax = Math.max(...ys, 10);
-  const px = (x: number) => pad.left + (x / xMax) * (width - pad.left - pad.right);
+  // Square-root x: the low rates, where most targets give out, get room.
+  const px = (x: number) => pad.left + Math.sqrt(x / xMax) * (width - pad.left - pad.right);
   const py = (y: number) =>
     height - pad.bottom - (Math.log10(Math.max(y, yMin)) / Math.log10(yMax)) * (height - pad.top - pad.bottom);
   const colours = ['#c0392b', '#2c3e50', '#27ae60', '#8e44ad', '#d35400', '#16a085'];
   const ticks = [1, 10, 100, 1000, 10000].filter((t) => t <= yMax * 1.01);
-  const grid = ticks
+  const limit = yMax >= 1000 ? `<line x1="${pad.left}" x2="${width - pad.right}" y1="${py(1000)}" y2="${py(1000)}" stroke="#c0392b" stroke-dasharray="4 4"/><text x="${width - pad.right - 4}" y="${py(1000) - 4}" text-anchor="end" fill="#c0392b">1 s</text>` : '';
+  const grid = limit + ticks
     .map((t) => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${py(t)}" y2="${py(t)}" stroke="#ddd"/><text x="${pad.left - 6}" y="${py(t) + 4}" text-anchor="end">${t}</text>`)
     .join('');
   const xTicks = [...new Set(xs)]
