@@ -1,8 +1,8 @@
 // Composition: store → bus → hub → transports (WebSocket, feeds, pages, API).
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
@@ -15,6 +15,7 @@ import type { Config } from './config.ts';
 import { formatCursor } from './domain/cursor.ts';
 import { ID_PATTERN } from './domain/item.ts';
 import { FeedCache } from './feeds/cache.ts';
+import { feedFastPath } from './feeds/fast-path.ts';
 import { feedRoutes } from './feeds/routes.ts';
 import { Hub } from './hub/hub.ts';
 import type { Logger } from './ops/logger.ts';
@@ -105,7 +106,12 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   };
 
   const app = createApp({ config, store, bus, metrics, feeds, logger });
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host, port: config.port }) as Server;
+  const honoListener = getRequestListener(app.fetch, { hostname: config.host });
+  let feedPolls: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  const server = createServer((req, res) => {
+    if (feedPolls?.(req, res)) return;
+    void honoListener(req, res);
+  });
   server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
   server.keepAliveTimeout = 65_000;
 
@@ -129,9 +135,15 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       trimTimer.unref();
       // After the bus: a released item's event must have somewhere to go.
       scheduler.start();
+      // The fast path answers cached feeds with the same headers the app's
+      // middleware gives them: ask the app once which those are.
+      const probe = await app.request('/feeds/-.rss');
+      const baseHeaders = [...probe.headers].filter(([name]) => !/^content-(type|length)$/.test(name));
+      feedPolls = feedFastPath(feeds, { publicUrl: config.publicUrl, maxAgeSeconds: config.feed.maxAgeSeconds, baseHeaders });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.port, config.host, () => resolve());
+        // A reconnect storm arrives faster than Node's default backlog (511) drains.
+        server.listen({ port: config.port, host: config.host, backlog: 4_096 }, () => resolve());
       });
       return server.address() as AddressInfo;
     },

@@ -10,14 +10,14 @@ import type { FeedFormat } from './render.ts';
 
 const FEED_NAME = /^(.+)\.(rss|atom|json)$/;
 
-interface FeedName {
+export interface FeedName {
   topic: string;
   format: FeedFormat;
 }
 
 export function feedRoutes(cache: FeedCache, options: { publicUrl: string | undefined; maxAgeSeconds: number }) {
   const feeds = new Hono();
-  const cacheControl = `public, max-age=${options.maxAgeSeconds}, stale-while-revalidate=${options.maxAgeSeconds}`;
+  const cacheControl = feedCacheControl(options.maxAgeSeconds);
   const names = new Memo<FeedName | null>(1_000, parseName);
   const origins = new Memo<string>(100, (prefix) => new URL(prefix).origin);
 
@@ -46,7 +46,11 @@ export function feedRoutes(cache: FeedCache, options: { publicUrl: string | unde
   return feeds;
 }
 
-function parseName(name: string): FeedName | null {
+export function feedCacheControl(maxAgeSeconds: number): string {
+  return `public, max-age=${maxAgeSeconds}, stale-while-revalidate=${maxAgeSeconds}`;
+}
+
+export function parseName(name: string): FeedName | null {
   const match = FEED_NAME.exec(name);
   const topic = match?.[1] ?? '';
   const valid = topic === 'all' || (topic.length <= LIMITS.topicLength && TOPIC_PATTERN.test(topic));
@@ -60,7 +64,7 @@ function originPrefix(url: string): string {
 }
 
 /** A bounded map of results of a pure function of a string. */
-class Memo<T> {
+export class Memo<T> {
   private readonly map = new Map<string, T>();
 
   constructor(

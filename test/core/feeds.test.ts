@@ -184,3 +184,30 @@ describe('conditional GET', () => {
     expect((await get('/feeds/cond.rss', { 'if-none-match': tag })).status).toBe(304);
   });
 });
+
+describe('cached answers', () => {
+  it('answer a poll of an unchanged feed with the same headers and bytes as the render', async () => {
+    await api(server, 'POST', '/api/v1/items', newItem({ topics: ['fast-path'] }));
+    const names = (res: Response) =>
+      [...res.headers.keys()].filter((name) => !['date', 'connection', 'keep-alive', 'content-length'].includes(name)).sort();
+    const rendered = await get('/feeds/fast-path.atom');
+    const renderedBody = await rendered.text();
+    const cached = await get('/feeds/fast-path.atom');
+    expect(await cached.text()).toBe(renderedBody);
+    expect(names(cached)).toEqual(names(rendered));
+    for (const name of ['etag', 'last-modified', 'cache-control', 'content-type', 'content-security-policy', 'access-control-allow-origin']) {
+      expect(cached.headers.get(name), name).toBe(rendered.headers.get(name));
+    }
+    const etag = cached.headers.get('etag') as string;
+    const revalidated = await get('/feeds/fast-path.atom', { 'if-none-match': etag });
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.get('etag')).toBe(etag);
+    expect(revalidated.headers.get('x-content-type-options')).toBe('nosniff');
+    const head = await fetch(`${server.url}/feeds/fast-path.atom`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    // A query string or an unknown topic goes the long way and still works.
+    expect((await get('/feeds/fast-path.atom?x=1')).status).toBe(200);
+    expect((await get('/feeds/NOPE.atom')).status).toBe(404);
+  });
+});
