@@ -227,12 +227,19 @@ describe('slow consumers', () => {
     (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
     const ids: string[] = [];
     const body = `<p>${'x'.repeat(150_000)}</p>`;
+    const slowCloses = async () =>
+      Number(/^newswire_slow_consumer_closes_total (\d+)$/m.exec(await (await fetch(`${slow.url}/metrics`)).text())?.[1]);
+    // Publish until the server gives up on the reader, and read again at once:
+    // the server cuts a peer that does not take its close frame within 2 s.
     for (let i = 0; i < 80; i++) {
       const res = await api(slow, 'POST', '/api/v1/items', newItem({ topics: ['firehose'], body }));
       ids.push(res.body.item.id);
+      if (i % 4 === 3 && (await slowCloses()) > 0) break;
     }
     (client.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     expect(await client.closed).toBe(4008);
+    // Published after the close: the resume must bring these too.
+    for (let i = 0; i < 3; i++) ids.push((await api(slow, 'POST', '/api/v1/items', newItem({ topics: ['firehose'], body }))).body.item.id);
     const got = client.events.map((e) => e.item?.id);
     expect(got.length).toBeLessThan(ids.length);
     const back = await TestClient.connect(slow.wsUrl, { topics: ['firehose'], cursor: client.cursor ?? start });
