@@ -323,16 +323,6 @@ function analyse(dir: string, charts: boolean): { sections: string[]; goals: Goa
     );
   }
 
-  const backlog = load('storm-backlog-4096.json', dir);
-  if (backlog) {
-    sections.push(
-      'The same storm against a copy of the server whose only change is `server.listen({ backlog: 4096 })` in `src/app.ts` (Node\'s default is 511; the kernel caps it at `net.core.somaxconn` = 4096 here). Most of the storm is connection set-up: with 511, SYNs overflow the accept queue and wait for the client\'s 1 s retransmission.',
-      '',
-      stormTable(backlog).md,
-      '',
-    );
-  }
-
   const feeds = load('feeds.json', dir);
   if (feeds) {
     const t = feedsTable(feeds);
