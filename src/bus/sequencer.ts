@@ -5,7 +5,8 @@ import type { NewsEvent } from '../domain/event.ts';
 import type { Store } from '../store/store.ts';
 import type { BusSink } from './bus.ts';
 
-const PAGE = 1_000;
+// Items may carry bodies of up to 200 KB: a page of the log stays well below 100 MB.
+const PAGE = 256;
 
 export interface SequencerStats {
   onBackfill?(count: number): void;

@@ -15,7 +15,8 @@ import { isOriginAllowed } from './origin.ts';
 import { CLOSE, clientFrameSchema, parseTopicsParam } from './protocol.ts';
 import { Session, type SessionHooks, type SessionLimits } from './session.ts';
 
-const REPLAY_PAGE = 1_000;
+// Items may carry bodies of up to 200 KB: a page of the log stays well below 100 MB.
+const REPLAY_PAGE = 256;
 
 export interface GatewayOptions {
   hub: Hub;
