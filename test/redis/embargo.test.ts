@@ -1,13 +1,12 @@
 // Several processes on one Redis each run a scheduler; an embargoed item is
 // still published exactly once, and every subscriber on every process gets
 // that one event.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis.ts';
 import type { Appended } from '../../src/store/store.ts';
-import { stopAllRedis } from '../support/redis.ts';
-import { api, cleanup, newItem, type TestServer } from '../support/server.ts';
+import { api, newItem, type TestServer } from '../support/server.ts';
 import { TestClient } from '../support/ws.ts';
-import { type Cluster, expectConsecutive, startCluster } from './helpers.ts';
+import { expectConsecutive, useCluster } from './helpers.ts';
 
 /** This process's count of items it released (its scheduler's share). */
 async function releasedBy(server: TestServer): Promise<number> {
@@ -17,15 +16,10 @@ async function releasedBy(server: TestServer): Promise<number> {
 }
 
 describe('embargoes with several processes on one Redis', () => {
-  let cluster: Cluster;
+  const cluster = useCluster(3);
   let servers: TestServer[];
-  beforeAll(async () => {
-    cluster = await startCluster(3);
+  beforeAll(() => {
     servers = cluster.servers;
-  });
-  afterAll(async () => {
-    await stopAllRedis();
-    await cleanup();
   });
 
   it('releases each item once although every process polls for it', async () => {

@@ -1,24 +1,20 @@
 // A server process dies (SIGKILL). Its clients reconnect, through the load
 // balancer, to another process with their cursor and get exactly what they
 // missed: from that process's memory, or from the Redis log if it is new.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopAllRedis, type TestRedis } from '../support/redis.ts';
-import { cleanup, startServer, type TestServer } from '../support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestRedis } from '../support/redis.ts';
+import { startServer, type TestServer } from '../support/server.ts';
 import { seqOf, TestClient } from '../support/ws.ts';
-import { expectConsecutive, publishMany, startCluster } from './helpers.ts';
+import { expectConsecutive, publishMany, useCluster } from './helpers.ts';
 
 describe('a server process is killed', () => {
+  const cluster = useCluster(2);
   let redis: TestRedis;
   let a: TestServer;
   let b: TestServer;
-  beforeAll(async () => {
-    const cluster = await startCluster(2);
+  beforeAll(() => {
     redis = cluster.redis;
     [a, b] = cluster.servers as [TestServer, TestServer];
-  });
-  afterAll(async () => {
-    await stopAllRedis();
-    await cleanup();
   });
 
   it('its clients resume on the other processes with exactly the missed events', async () => {

@@ -1,21 +1,16 @@
 // Several processes on one Redis act as one server: what one accepts, every
 // other one delivers, and all of them deliver one identical order.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopAllRedis } from '../support/redis.ts';
-import { api, cleanup, newItem, type TestServer } from '../support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, newItem, type TestServer } from '../support/server.ts';
 import { seqOf, TestClient } from '../support/ws.ts';
-import { expectConsecutive, publishMany, startCluster } from './helpers.ts';
+import { expectConsecutive, publishMany, useCluster } from './helpers.ts';
 
 describe('fan-out across processes through Redis', () => {
+  const cluster = useCluster(2);
   let a: TestServer;
   let b: TestServer;
-  beforeAll(async () => {
-    const cluster = await startCluster(2);
+  beforeAll(() => {
     [a, b] = cluster.servers as [TestServer, TestServer];
-  });
-  afterAll(async () => {
-    await stopAllRedis();
-    await cleanup();
   });
 
   it('a subscriber on B gets what is published on A, with the cursor A answered', async () => {

@@ -2,27 +2,21 @@
 // again under a new epoch, every process agrees on it, and every client is
 // told with a reset instead of a silent gap.
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopAllRedis } from '../support/redis.ts';
-import { api, cleanup, type TestServer } from '../support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, type TestServer } from '../support/server.ts';
 import { TestClient } from '../support/ws.ts';
-import { adminClient, expectConsecutive, publishMany, startCluster } from './helpers.ts';
+import { expectConsecutive, publishMany, useCluster } from './helpers.ts';
 
 const epochOf = (cursor: string | undefined) => cursor?.split('-')[0];
 
 describe('the Redis data set is lost', () => {
+  const cluster = useCluster(2);
   let a: TestServer;
   let b: TestServer;
   let admin: Redis;
-  beforeAll(async () => {
-    const cluster = await startCluster(2);
+  beforeAll(() => {
     [a, b] = cluster.servers as [TestServer, TestServer];
-    admin = adminClient(cluster.redis);
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await stopAllRedis();
-    await cleanup();
+    admin = cluster.admin;
   });
 
   it('FLUSHALL: every client on every process is reset to one new epoch; old cursors get a reset on connect', async () => {

@@ -1,9 +1,9 @@
 // Shared pieces of the Redis tests: a redis-server with server processes on
 // it, an admin connection, and the order assertions every test makes.
 import { Redis } from 'ioredis';
-import { expect } from 'vitest';
-import { startRedis, type TestRedis } from '../support/redis.ts';
-import { api, newItem, startServer, type TestServer } from '../support/server.ts';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startRedis, stopAllRedis, type TestRedis } from '../support/redis.ts';
+import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
 import { type Frame, seqOf } from '../support/ws.ts';
 
 export interface Cluster {
@@ -17,6 +17,44 @@ export async function startCluster(processes: number, env: Record<string, string
     Array.from({ length: processes }, () => startServer({ env: { REDIS_URL: redis.url, ...env } })),
   );
   return { redis, servers };
+}
+
+export interface ClusterFixture extends Cluster {
+  /** A connection for the test's own commands, made on first use. */
+  readonly admin: Redis;
+}
+
+/**
+ * A redis-server with `processes` servers on it for the tests of one
+ * describe block: started before them, and everything stopped after them.
+ */
+export function useCluster(processes: number, env: Record<string, string> = {}): ClusterFixture {
+  let cluster: Cluster | undefined;
+  let admin: Redis | undefined;
+  const started = () => {
+    if (!cluster) throw new Error('the cluster starts in beforeAll');
+    return cluster;
+  };
+  beforeAll(async () => {
+    cluster = await startCluster(processes, env);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await stopAllRedis();
+    await cleanup();
+  });
+  return {
+    get redis() {
+      return started().redis;
+    },
+    get servers() {
+      return started().servers;
+    },
+    get admin() {
+      admin ??= adminClient(started().redis);
+      return admin;
+    },
+  };
 }
 
 /** A plain connection for the test's own commands (CLIENT KILL, FLUSHALL, INFO). */

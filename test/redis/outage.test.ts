@@ -2,24 +2,20 @@
 // its append-only file. Meanwhile writes are refused with 503 + Retry-After,
 // never acknowledged; readers keep their connections and cached feeds; after
 // it returns every acknowledged item is there and delivery resumes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopAllRedis, type TestRedis } from '../support/redis.ts';
-import { api, cleanup, newItem, type TestServer } from '../support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestRedis } from '../support/redis.ts';
+import { api, newItem, type TestServer } from '../support/server.ts';
 import { TestClient } from '../support/ws.ts';
-import { adminClient, crashRedis, expectConsecutive, publishMany, readyz, startCluster, waitFor } from './helpers.ts';
+import { adminClient, crashRedis, expectConsecutive, publishMany, readyz, useCluster, waitFor } from './helpers.ts';
 
 describe('redis-server crashes and restarts', () => {
+  const cluster = useCluster(2);
   let redis: TestRedis;
   let a: TestServer;
   let b: TestServer;
-  beforeAll(async () => {
-    const cluster = await startCluster(2);
+  beforeAll(() => {
     redis = cluster.redis;
     [a, b] = cluster.servers as [TestServer, TestServer];
-  });
-  afterAll(async () => {
-    await stopAllRedis();
-    await cleanup();
   });
 
   it('refuses writes with 503, keeps sockets and feeds, then resumes with nothing acknowledged lost', async () => {

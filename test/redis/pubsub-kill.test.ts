@@ -2,25 +2,19 @@
 // while events are published, each process notices, subscribes again and
 // reads what it missed from the log: nothing is lost, nothing reordered.
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopAllRedis } from '../support/redis.ts';
-import { api, cleanup, newItem, type TestServer } from '../support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, newItem, type TestServer } from '../support/server.ts';
 import { TestClient } from '../support/ws.ts';
-import { adminClient, expectConsecutive, metric, publishMany, startCluster, waitFor } from './helpers.ts';
+import { expectConsecutive, metric, publishMany, useCluster, waitFor } from './helpers.ts';
 
 describe('subscriber connection killed while events are published', () => {
+  const cluster = useCluster(2);
   let a: TestServer;
   let b: TestServer;
   let admin: Redis;
-  beforeAll(async () => {
-    const cluster = await startCluster(2);
+  beforeAll(() => {
     [a, b] = cluster.servers as [TestServer, TestServer];
-    admin = adminClient(cluster.redis);
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await stopAllRedis();
-    await cleanup();
+    admin = cluster.admin;
   });
 
   it('fills the gap from the log within 2 s after each CLIENT KILL TYPE pubsub', async () => {
