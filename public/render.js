@@ -2,6 +2,10 @@
 // (src/pages/cards.ts), built with textContent only, so untrusted text can
 // never become markup.
 
+import { absoluteTime, relativeTime } from './time.js';
+
+export { absoluteTime, relativeTime };
+
 const LABELS = { flash: 'Flash', bulletin: 'Bulletin', urgent: 'Urgent' };
 
 /** Flash and bulletin interrupt; the rest wait their turn. */
@@ -18,28 +22,6 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-/** "just now", "5 min ago", "3 h ago", then a date. */
-export function relativeTime(iso, now = Date.now()) {
-  const then = Date.parse(iso);
-  if (Number.isNaN(then)) return '';
-  const seconds = Math.round((now - then) / 1000);
-  if (seconds < 45) return 'just now';
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.round(minutes / 60);
-  if (hours < 24) return `${hours} h ago`;
-  const date = new Date(then);
-  const sameYear = date.getFullYear() === new Date(now).getFullYear();
-  return date.toLocaleDateString(undefined, { day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }) });
-}
-
-export function absoluteTime(iso) {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime())
-    ? ''
-    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 function timeElement(iso, className) {

@@ -1,0 +1,34 @@
+// Times as readers see them: one set of rules for the server's first paint
+// and the browser's live updates. The browser formats in the reader's own
+// locale and time zone; the server, which knows neither, passes UTC.
+
+/**
+ * @typedef {{ locale?: string, timeZone?: string }} TimeOptions
+ */
+
+/** "just now", "5 min ago", "3 h ago", then a date. */
+export function relativeTime(iso, now = Date.now(), options = {}) {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return '';
+  const seconds = Math.round((now - then) / 1000);
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const { locale, timeZone } = options;
+  const year = (ms) => new Date(ms).toLocaleDateString('en', { year: 'numeric', timeZone });
+  return new Date(then).toLocaleDateString(locale, {
+    day: 'numeric',
+    month: 'short',
+    ...(timeZone ? { timeZone } : {}),
+    ...(year(then) === year(now) ? {} : { year: 'numeric' }),
+  });
+}
+
+export function absoluteTime(iso, options = {}) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const { locale, timeZone } = options;
+  return date.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) });
+}
