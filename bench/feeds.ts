@@ -3,10 +3,10 @@
 //
 //   node node_modules/tsx/dist/cli.mjs bench/feeds.ts --out bench/results/feeds.json
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { log, writeReport } from './lib/output.ts';
 import { treeCpuMicros } from './lib/proc.ts';
 import { closePublisher, publish } from './lib/publisher.ts';
 import { ROOT, type Started, startTs, stopEverything, tempDir } from './lib/spawn.ts';
@@ -22,7 +22,6 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
-const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 setTimeout(async () => {
   console.error('bench/feeds: over 10 minutes, stopping everything');
   await stopEverything();
@@ -108,19 +107,9 @@ try {
   await stopEverything();
 }
 
-const report = {
+writeReport('bench/feeds.ts', {
   scenario: 'feeds',
-  date: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, kernel: release() },
-  /** The code measured (set by bench/frozen.sh). */
-  tree: process.env.BENCH_TREE ?? null,
   params: values,
-  command: `node node_modules/tsx/dist/cli.mjs bench/feeds.ts ${process.argv.slice(2).join(' ')}`,
   results,
-};
-if (values.out) {
-  mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
-  log(`wrote ${values.out}`);
-} else console.log(JSON.stringify(report, null, 2));
+}, values.out);
 process.exit(0);

@@ -3,10 +3,9 @@
 //
 //   node node_modules/tsx/dist/cli.mjs bench/run.ts --scenarios fanout,publish \
 //     --targets ours,raw-frame --subscribers 10000 --clients 2 --out bench/results/fanout-10k.json
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release } from 'node:os';
-import { dirname } from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { log, writeReport } from './lib/output.ts';
 import { ClientPool } from './lib/pool.ts';
 import { openFiles, treeCpuMicros } from './lib/proc.ts';
 import { closePublisher, publish } from './lib/publisher.ts';
@@ -61,7 +60,6 @@ process.on('SIGINT', async () => {
   process.exit(130);
 });
 
-const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 async function session(name: TargetName, processes: number | undefined): Promise<Record<string, unknown>> {
   // The machine is shared: the load on it is part of every result.
@@ -187,19 +185,9 @@ try {
   await stopEverything();
 }
 
-const report = {
+writeReport('bench/run.ts', {
   scenarios,
-  date: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, kernel: release() },
-  /** The code measured (set by bench/frozen.sh). */
-  tree: process.env.BENCH_TREE ?? null,
   params: { ...values, subscribers, clients },
-  command: `node node_modules/tsx/dist/cli.mjs bench/run.ts ${process.argv.slice(2).join(' ')}`,
   results,
-};
-if (values.out) {
-  mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
-  log(`wrote ${values.out}`);
-} else console.log(JSON.stringify(report, null, 2));
+}, values.out);
 process.exit(0);

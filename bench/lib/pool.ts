@@ -52,18 +52,8 @@ class Worker {
   }
 }
 
-export interface Delivery {
-  latencies: Float64Array;
-  /** Per event, the earliest arrival over all subscribers (ms). */
-  firsts: number[];
-  received: number;
-  complete: number;
-  gaps: number;
-  dups: number;
-  stray: number;
-  open: number;
-  closeCodes: Record<string, number>;
-}
+/** What the workers counted, merged: per event, the earliest arrival over all subscribers (ms). */
+export type Delivery = Omit<WorkerStats, 'type' | 'firsts'> & { firsts: number[] };
 
 export class ClientPool {
   private constructor(private readonly workers: Worker[]) {}
