@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { api, type TestServer } from '../support/server.ts';
 
-const fixture = JSON.parse(readFileSync(new URL('../../../shared/fixtures/seed-story.json', import.meta.url), 'utf8'));
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/seed-story.json', import.meta.url), 'utf8'));
 
 export const seedStory = fixture as { publish: Record<string, any>; update: Record<string, any> };
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
 
-const seed = JSON.parse(readFileSync(new URL('../../../shared/fixtures/seed-story.json', import.meta.url), 'utf8'));
+const seed = JSON.parse(readFileSync(new URL('../fixtures/seed-story.json', import.meta.url), 'utf8'));
 
 let server: TestServer;
 beforeAll(async () => {

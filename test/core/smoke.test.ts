@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, cleanup, startServer, type TestServer } from '../support/server.ts';
 import { TestClient } from '../support/ws.ts';
 
-const seed = JSON.parse(readFileSync(new URL('../../../shared/fixtures/seed-story.json', import.meta.url), 'utf8'));
+const seed = JSON.parse(readFileSync(new URL('../fixtures/seed-story.json', import.meta.url), 'utf8'));
 
 describe('publish reaches a live WebSocket', () => {
   let server: TestServer;
