@@ -15,7 +15,24 @@ export interface NewsEvent {
   formerTopics?: string[];
 }
 
+/** The list of every item: feeds and pages of topic "all", sessions without topics. */
+export const ALL_ITEMS = '*';
+
+/** One item followed by id (a story page): "item:" cannot occur in a topic slug. */
+export function itemKey(id: string): string {
+  return `item:${id}`;
+}
+
+export function itemIdOf(key: string): string | undefined {
+  return key.startsWith('item:') ? key.slice(5) : undefined;
+}
+
 /** Topics an event is routed to: the item's, and those it just left. */
 export function eventTopics(event: NewsEvent): readonly string[] {
   return event.formerTopics ? [...event.item.topics, ...event.formerTopics] : event.item.topics;
+}
+
+/** Every routing key an event reaches: its topics, the ones it left, and its item. */
+export function eventKeys(event: NewsEvent): string[] {
+  return [...eventTopics(event), itemKey(event.item.id)];
 }

@@ -24,9 +24,12 @@ export const TOPIC_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
 // XML 1.0 cannot carry C0 control characters (other than tab, CR, LF) nor
-// lone surrogates; drop them at the door so every feed stays well-formed.
+// lone surrogates; C1 controls have no business in news text; bidirectional
+// overrides and isolates (U+202A–U+202E, U+2066–U+2069) can make a headline
+// read differently from what it says. All are dropped at the door, so every
+// feed stays well-formed and every reader sees what the newsroom typed.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
-const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]/g;
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]/g;
 export function cleanText(value: string): string {
   return value.toWellFormed().replace(CONTROL_CHARS, '');
 }
@@ -43,17 +46,27 @@ const requiredText = (max: number) =>
     .transform(cleanText)
     .pipe(z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
 
+// The WHATWG parser forgives a lot (it drops tabs and newlines, reads "\\" as
+// "/"): what it forgave is refused, and what it parsed is stored in its
+// normal form, so every output (API, feeds, pages) carries the same URL.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
+const URL_FORBIDDEN = /[\u0000-\u0020\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+const parsedUrl = (value: string) => (URL.canParse(value) ? new URL(value) : null);
 const httpUrl = z
   .string()
   .max(LIMITS.urlLength, `must be at most ${LIMITS.urlLength} characters`)
   .refine((value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http or https URL');
+    const url = parsedUrl(value);
+    return url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  }, 'must be an absolute http or https URL')
+  // Said only of what is otherwise a URL: one reason per field is enough.
+  .refine((value) => !URL_FORBIDDEN.test(value) || parsedUrl(value) === null, 'must not contain spaces or control characters')
+  .refine((value) => {
+    const url = parsedUrl(value);
+    return !url?.username && !url?.password;
+  }, 'must not carry a user name or password')
+  .transform((value) => (parsedUrl(value) as URL).href)
+  .pipe(z.string().max(LIMITS.urlLength, `must be at most ${LIMITS.urlLength} characters once normalised`));
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-05-01T12:00:00Z' });
 
@@ -142,6 +155,20 @@ export interface Item extends ItemContent {
   updatedAt: string;
   status: 'published';
   changeNote?: string;
+}
+
+/**
+ * What a list shows of an item: everything but its body. Frames, snapshots,
+ * first paint and lists carry cards; the body is fetched when a story opens.
+ */
+export type Card = Omit<Item, 'body'>;
+
+/** Cards (no body) for lists and frames, or whole items for feeds and story pages. */
+export type Detail = 'card' | 'full';
+
+export function toCard(item: Item): Card {
+  const { body: _body, ...card } = item;
+  return card;
 }
 
 /** What stays visible of a retracted item: enough to remove it everywhere. */

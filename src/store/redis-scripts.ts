@@ -8,11 +8,13 @@
 //   clock            ms of the newest event: `at` never goes backwards
 //   log              stream, id `${seq}-0`, fields t (ms) and e (event JSON)
 //   heads            hash topic → "seq|at" of the newest event touching it; "*" for the whole log
-//   item:{id}        hash: status hash note first ver pub topics exp data
+//   item:{id}        hash: status hash note first ver pub topics exp card data; card is the
+//                    item without its body (what lists and frames carry)
 //   items            zset id by last change (ms): item retention
 //   all, topic:{t}   zsets of live item ids by first seq, so a correction keeps its place
 //   scheduled        zset of held item ids by release ms; a held item:{id} also keeps its
-//                    content JSON and is in no list, not in `items`, and has no event
+//                    content JSON (and cardc, the content without body) and is in no
+//                    list, not in `items`, and has no event
 //   topics           set of every topic with a list, so a reset can find them
 //   events           the pub/sub channel; message = epoch "|" event JSON
 //
@@ -75,8 +77,8 @@ end
  * ARGV: prefix, candidate epoch, op (publish|update|retract|release), id,
  * hash, content JSON (retract, release: id JSON), topics JSON, expires ms or
  * '', change note JSON or '', reason JSON or '', deadline (Redis clock, ms),
- * embargo ms or '', release: "now" in ms or '' for Redis's clock, then each
- * topic.
+ * embargo ms or '', release: "now" in ms or '' for Redis's clock, the content
+ * JSON without its body ('' for retract and release), then each topic.
  *
  * An embargo still in force (by Redis's clock, the same for every process)
  * holds the item instead of publishing it; retract cancels a held item;
@@ -92,10 +94,11 @@ local embargo = tonumber(ARGV[12])
 local clock = now_ms()
 local now = tonumber(ARGV[13]) or clock
 local ikey = k('item:' .. id)
-local cur = redis.call('HMGET', ikey, 'status', 'hash', 'note', 'first', 'ver', 'pub', 'topics', 'data', 'content', 'exp')
+local cardContent = ARGV[14]
+local cur = redis.call('HMGET', ikey, 'status', 'hash', 'note', 'first', 'ver', 'pub', 'topics', 'data', 'content', 'exp', 'cardc')
 local status = cur[1]
 local topics = {}
-for i = 14, #ARGV do topics[#topics + 1] = ARGV[i] end
+for i = 15, #ARGV do topics[#topics + 1] = ARGV[i] end
 local hold = embargo ~= nil and embargo > now
 
 -- Decide before writing anything: a script that fails halfway keeps its writes.
@@ -109,6 +112,7 @@ elseif op == 'release' then
   local due = tonumber(redis.call('ZSCORE', k('scheduled'), id))
   if status ~= 'scheduled' or not due or due > now then return {'not-found'} end
   hash, content, topicsJson, expires, note = cur[2], cur[9], cur[7], cur[10] or '', cur[3] or ''
+  cardContent = cur[11] or content
   topics = cjson.decode(topicsJson)
 else
   if not status then return {'not-found'} end
@@ -128,7 +132,8 @@ if op == 'retract' and status == 'scheduled' then
 end
 if hold then
   local data = string.sub(content, 1, -2) .. ',"updatedAt":"' .. iso(clock) .. '","status":"scheduled"}'
-  redis.call('HSET', ikey, 'status', 'scheduled', 'hash', hash, 'topics', topicsJson, 'data', data, 'content', content)
+  redis.call('HSET', ikey, 'status', 'scheduled', 'hash', hash, 'topics', topicsJson, 'card', data, 'data', data,
+    'content', content, 'cardc', cardContent)
   if note ~= '' then redis.call('HSET', ikey, 'note', note) else redis.call('HDEL', ikey, 'note') end
   if expires ~= '' then redis.call('HSET', ikey, 'exp', expires) else redis.call('HDEL', ikey, 'exp') end
   redis.call('ZADD', k('scheduled'), ARGV[12], id)
@@ -143,16 +148,20 @@ local last = tonumber(redis.call('GET', k('clock')) or '0')
 if ms < last then ms = last end
 local at = iso(ms)
 
-local etype, item, first, version
+local etype, item, card, first, version
 local former = ''
 local touched = {}
 if fresh then
   etype, first, version = 'published', seq, 1
-  item = string.sub(content, 1, -2) .. ',"version":1,"publishedAt":"' .. at .. '","updatedAt":"' .. at .. '","status":"published"}'
+  local tail = ',"version":1,"publishedAt":"' .. at .. '","updatedAt":"' .. at .. '","status":"published"}'
+  item = string.sub(content, 1, -2) .. tail
+  card = string.sub(cardContent, 1, -2) .. tail
 elseif op == 'update' then
   etype, first, version = 'updated', tonumber(cur[4]), tonumber(cur[5]) + 1
-  item = string.sub(content, 1, -2) .. ',"version":' .. int(version) .. ',"publishedAt":"' .. cur[6] ..
+  local tail = ',"version":' .. int(version) .. ',"publishedAt":"' .. cur[6] ..
     '","updatedAt":"' .. at .. '","status":"published"' .. (note ~= '' and (',"changeNote":' .. note) or '') .. '}'
+  item = string.sub(content, 1, -2) .. tail
+  card = string.sub(cardContent, 1, -2) .. tail
   -- Readers of a topic the correction left must hear of it too.
   local stay = {}
   for _, topic in ipairs(topics) do stay[topic] = true end
@@ -165,6 +174,7 @@ else
   etype, first, version = 'retracted', tonumber(cur[4]), tonumber(cur[5]) + 1
   item = '{"id":' .. content .. ',"topics":' .. cur[7] .. ',"version":' .. int(version) .. ',"publishedAt":"' .. cur[6] ..
     '","updatedAt":"' .. at .. '","status":"retracted","reason":' .. reason .. '}'
+  card = item
 end
 local event = '{"seq":' .. int(seq) .. ',"type":"' .. etype .. '","at":"' .. at .. '","item":' .. item .. former .. '}'
 
@@ -174,7 +184,7 @@ redis.call('SET', k('seq'), int(seq))
 redis.call('SET', k('clock'), int(ms))
 
 if op == 'retract' then
-  redis.call('HSET', ikey, 'status', 'retracted', 'hash', 'retracted', 'ver', int(version), 'data', item)
+  redis.call('HSET', ikey, 'status', 'retracted', 'hash', 'retracted', 'ver', int(version), 'card', card, 'data', item)
   redis.call('HDEL', ikey, 'note', 'exp')
   redis.call('ZREM', k('all'), id)
   for _, topic in ipairs(cjson.decode(cur[7])) do
@@ -183,10 +193,10 @@ if op == 'retract' then
   end
 else
   redis.call('HSET', ikey, 'status', 'published', 'hash', hash, 'first', int(first), 'ver', int(version),
-    'topics', topicsJson, 'data', item)
+    'topics', topicsJson, 'card', card, 'data', item)
   if fresh then redis.call('HSET', ikey, 'pub', at) end
   if status == 'scheduled' then
-    redis.call('HDEL', ikey, 'content')
+    redis.call('HDEL', ikey, 'content', 'cardc')
     redis.call('ZREM', k('scheduled'), id)
   end
   if note ~= '' then redis.call('HSET', ikey, 'note', note) else redis.call('HDEL', ikey, 'note') end
@@ -255,38 +265,59 @@ return ep or ''
 `;
 
 /**
- * ARGV: prefix, candidate epoch, topic ('' for all), limit, now ms.
- * Returns epoch, head seq, topic seq, topic at ('' if none), item JSONs.
+ * ARGV: prefix, candidate epoch, limit, now ms, field ('card' or 'data'),
+ * then each list key: '*' (every item), a topic, or 'item:' .. id.
+ * Returns epoch, head seq, then per key {seq, at or '', {id, first seq,
+ * expires ms or '', json}...}, live items only, newest first. Every key is
+ * read in this one script: one log position for all of them.
  */
-export const SNAPSHOT = `${PRELUDE}
+export const LISTS = `${PRELUDE}
 local ep = epoch(ARGV[2])
 local hs = head_seq()
-local topic, limit, now = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local key = topic == '' and k('all') or k('topic:' .. topic)
-local items = {}
-local page = math.max(limit, 20)
-local start = 0
-while #items < limit do
-  local ids = redis.call('ZREVRANGE', key, start, start + page - 1)
-  for _, id in ipairs(ids) do
-    local r = redis.call('HMGET', k('item:' .. id), 'status', 'exp', 'data')
-    if r[1] == 'published' and (not r[2] or tonumber(r[2]) > now) then
-      items[#items + 1] = r[3]
-      if #items >= limit then break end
+local limit, now, field = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+
+-- The item's entry if it is live, else nil.
+local function live(id)
+  local r = redis.call('HMGET', k('item:' .. id), 'status', 'exp', field, 'data', 'first')
+  if r[1] ~= 'published' or (r[2] and tonumber(r[2]) <= now) then return nil end
+  -- Items written before cards existed have only their data.
+  return {id, tonumber(r[5]), r[2] or '', r[3] or r[4]}
+end
+
+local out = {ep, hs}
+for i = 6, #ARGV do
+  local key = ARGV[i]
+  local entries = {}
+  local seq, at = 0, ''
+  if string.sub(key, 1, 5) == 'item:' then
+    local entry = live(string.sub(key, 6))
+    if entry then entries[1] = entry end
+  else
+    local zset = key == '*' and k('all') or k('topic:' .. key)
+    local page = math.max(limit, 20)
+    local start = 0
+    while #entries < limit do
+      local ids = redis.call('ZREVRANGE', zset, start, start + page - 1)
+      for _, id in ipairs(ids) do
+        local entry = live(id)
+        if entry then
+          entries[#entries + 1] = entry
+          if #entries >= limit then break end
+        end
+      end
+      if #ids < page then break end
+      start = start + page
+    end
+    local head = redis.call('HGET', k('heads'), key)
+    if head then
+      local bar = string.find(head, '|', 1, true)
+      seq = tonumber(string.sub(head, 1, bar - 1))
+      at = string.sub(head, bar + 1)
     end
   end
-  if #ids < page then break end
-  start = start + page
+  out[#out + 1] = {seq, at, entries}
 end
-local tseq, tat = 0, ''
-if topic == '' then tseq = hs end
-local head = redis.call('HGET', k('heads'), topic == '' and '*' or topic)
-if head then
-  local bar = string.find(head, '|', 1, true)
-  if topic ~= '' then tseq = tonumber(string.sub(head, 1, bar - 1)) end
-  tat = string.sub(head, bar + 1)
-end
-return {ep, hs, tseq, tat, items}
+return out
 `;
 
 /**

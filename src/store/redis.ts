@@ -5,13 +5,15 @@ import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { newEpoch } from '../domain/cursor.ts';
 import type { NewsEvent } from '../domain/event.ts';
-import type { Item, ItemContent, RetractedItem, ScheduledItem } from '../domain/item.ts';
-import { HEAD, RENEW, SCHEDULED, SNAPSHOT, TRIM, WRITE } from './redis-scripts.ts';
+import type { ItemContent, RetractedItem, ScheduledItem } from '../domain/item.ts';
+import { HEAD, LISTS, RENEW, SCHEDULED, TRIM, WRITE } from './redis-scripts.ts';
 import {
   type Appended,
+  type Detail,
+  type Lists,
+  type LiveList,
   type LogHead,
   type Retention,
-  type Snapshot,
   type Store,
   type StoredItem,
   StoreUnavailableError,
@@ -57,21 +59,62 @@ export function commandConnectionOptions(name: string): RedisOptions {
   };
 }
 
-/** Resolves once the client is ready; rejects after `timeoutMs`. */
+/** Errors that no reconnect can fix: the credentials are wrong. */
+const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username|AUTH .*without any password/i;
+
+/**
+ * Resolves once the client is ready; rejects after `timeoutMs`, or at once
+ * when Redis refuses the credentials (waiting would not help).
+ */
 export function whenReady(client: Redis, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   if (client.status === 'wait') client.connect().catch(() => {});
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off('ready', onReady);
-      reject(new StoreUnavailableError(`redis: not reachable within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onReady = () => {
+    let lastError: unknown;
+    const done = (error?: unknown) => {
       clearTimeout(timer);
-      resolve();
+      client.off('ready', onReady);
+      client.off('error', onError);
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(() => {
+      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      done(new StoreUnavailableError(`redis: not reachable within ${timeoutMs} ms${cause}`, { cause: lastError }));
+    }, timeoutMs);
+    const onReady = () => done();
+    const onError = (error: unknown) => {
+      lastError = error;
+      if (error instanceof Error && AUTH_FAILURE.test(error.message)) {
+        done(new StoreUnavailableError(`redis: authentication failed: ${error.message}`, { cause: error }));
+      }
     };
     client.once('ready', onReady);
+    client.on('error', onError);
   });
+}
+
+/**
+ * What is wrong with the store, in an operator's words (for /readyz and
+ * start-up messages), from whatever the client library threw.
+ */
+export function describeStoreProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (AUTH_FAILURE.test(message)) return 'Redis refused the credentials in REDIS_URL (wrong or missing password)';
+  if (/ECONNREFUSED/.test(message)) return 'Redis refuses connections: is it running on that host and port?';
+  if (/ENOTFOUND|EAI_AGAIN/.test(message)) return 'the Redis host name does not resolve';
+  if (/not reachable within/.test(message)) return `Redis did not answer in time${message.includes('last error') ? `: ${message.replace(/^.*last error: /, '').replace(/\)$/, '')}` : ''}`;
+  if (/timed out|ETIMEDOUT/i.test(message)) return 'Redis does not answer in time (overloaded, stopped or unreachable)';
+  if (/Stream isn't writeable|Connection is closed|ECONNRESET|EPIPE|enableOfflineQueue/i.test(message)) {
+    return 'the connection to Redis is down; reconnecting';
+  }
+  if (/^(redis: )?LOADING/.test(message)) return 'Redis is loading its data set after a restart';
+  if (/READONLY|MASTERDOWN/.test(message)) return 'Redis is a read-only replica or has lost its primary';
+  if (/OOM/.test(message)) return 'Redis is out of memory (maxmemory reached) and refuses writes';
+  if (/MISCONF/.test(message)) return 'Redis cannot persist to disk and refuses writes';
+  if (/SQLITE_BUSY|database is locked/i.test(message)) return 'the database file is locked by another writer';
+  if (/SQLITE_|database|disk I\/O/i.test(message)) return `the database file cannot be used: ${message}`;
+  return message.replace(/^redis: /, 'Redis: ');
 }
 
 class Script {
@@ -94,7 +137,7 @@ const scripts = {
   write: new Script(WRITE),
   head: new Script(HEAD),
   renew: new Script(RENEW),
-  snapshot: new Script(SNAPSHOT),
+  lists: new Script(LISTS),
   scheduled: new Script(SCHEDULED),
   trim: new Script(TRIM),
 };
@@ -178,6 +221,7 @@ export class RedisStore implements Store {
       Math.round(Date.now() + this.clockOffset + WRITE_BUDGET_MS),
       content?.embargoUntil ? String(Date.parse(content.embargoUntil)) : '',
       fields.now !== undefined ? String(Math.floor(fields.now)) : '',
+      content ? JSON.stringify({ ...content, body: undefined }) : '',
       ...(content?.topics ?? []),
     ];
     const reply = (await this.call(() => scripts.write.run(this.client, args))) as [string, ...unknown[]];
@@ -241,18 +285,27 @@ export class RedisStore implements Store {
     return data ? (JSON.parse(data) as StoredItem) : null;
   }
 
-  async snapshot(topic: string | undefined, limit: number): Promise<Snapshot> {
+  async lists(keys: readonly string[], limit: number, detail: Detail): Promise<Lists> {
+    const field = detail === 'card' ? 'card' : 'data';
     const reply = (await this.call(() =>
-      scripts.snapshot.run(this.client, [this.prefix, newEpoch(), topic ?? '', limit, Date.now()]),
-    )) as [string, number, number, string, string[]];
-    const [epoch, headSeq, topicSeq, topicAt, items] = reply;
-    return {
-      epoch,
-      headSeq: Number(headSeq),
-      topicSeq: Number(topicSeq),
-      topicAt: topicAt || undefined,
-      items: items.map((data) => JSON.parse(data) as Item),
-    };
+      scripts.lists.run(this.client, [this.prefix, newEpoch(), limit, Date.now(), field, ...keys]),
+    )) as [string, number, ...[number, string, [string, number, string, string][]][]];
+    const [epoch, headSeq, ...parts] = reply;
+    const lists = new Map<string, LiveList>();
+    keys.forEach((key, index) => {
+      const [seq, at, entries] = parts[index] ?? [0, '', []];
+      lists.set(key, {
+        entries: entries.map(([id, order, expires, json]) => ({
+          id,
+          order: Number(order),
+          json,
+          expiresMs: expires === '' ? undefined : Number(expires),
+        })),
+        seq: Number(seq),
+        at: at || undefined,
+      });
+    });
+    return { epoch, headSeq: Number(headSeq), lists };
   }
 
   async readAfter(after: number, limit: number): Promise<NewsEvent[]> {

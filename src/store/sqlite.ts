@@ -5,9 +5,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { newEpoch } from '../domain/cursor.ts';
-import type { EventType, NewsEvent } from '../domain/event.ts';
-import { type Item, type ItemContent, isEmbargoed, type RetractedItem, type ScheduledItem } from '../domain/item.ts';
-import type { Appended, LogHead, Retention, Snapshot, Store, StoredItem, WriteResult } from './store.ts';
+import { ALL_ITEMS, type EventType, itemIdOf, type NewsEvent } from '../domain/event.ts';
+import { type Item, type ItemContent, isEmbargoed, type RetractedItem, type ScheduledItem, toCard } from '../domain/item.ts';
+import type { Appended, Detail, ListEntry, Lists, LiveList, LogHead, Retention, Store, StoredItem, WriteResult } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS items (
   first_seq INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL,
   expires_ms INTEGER,
+  card TEXT NOT NULL,
   data TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS item_topics (
@@ -39,6 +40,37 @@ CREATE TABLE IF NOT EXISTS held (id TEXT PRIMARY KEY, release_ms INTEGER NOT NUL
 CREATE INDEX IF NOT EXISTS held_release ON held (release_ms, id);
 `;
 
+// After any migration: lists of every item walk this index newest first, and
+// retention finds old items without reading the table.
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS items_live ON items (first_seq) WHERE status = 'published';
+CREATE INDEX IF NOT EXISTS items_updated ON items (updated_ms);
+`;
+
+/**
+ * Databases made before items had cards: the table is rebuilt with a card
+ * column (the item without its body) ahead of the data, so reading a card
+ * never touches the pages that hold a body.
+ */
+const ADD_CARDS = `
+ALTER TABLE items RENAME TO items_before_cards;
+CREATE TABLE items (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  change_note TEXT,
+  first_seq INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  expires_ms INTEGER,
+  card TEXT NOT NULL,
+  data TEXT NOT NULL
+);
+INSERT INTO items SELECT id, status, hash, change_note, first_seq, updated_ms, expires_ms, json_remove(data, '$.body'), data
+  FROM items_before_cards;
+DROP TABLE items_before_cards;
+DELETE FROM item_topics WHERE item_id IN (SELECT id FROM items WHERE status = 'retracted');
+`;
+
 interface ItemRow {
   id: string;
   status: StoredItem['status'];
@@ -46,6 +78,17 @@ interface ItemRow {
   change_note: string | null;
   first_seq: number;
   data: string;
+}
+
+interface ListRow {
+  id: string;
+  first_seq: number;
+  expires_ms: number | null;
+  json: string;
+}
+
+function listEntry(row: ListRow): ListEntry {
+  return { id: row.id, order: row.first_seq, json: row.json, expiresMs: row.expires_ms ?? undefined };
 }
 
 export interface SqliteStoreOptions {
@@ -73,6 +116,9 @@ export class SqliteStore implements Store {
     this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    const columns = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('items') as string[];
+    if (!columns.includes('card')) this.db.transaction(() => this.db.exec(ADD_CARDS))();
+    this.db.exec(INDEXES);
 
     const existing = this.db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
     if (existing) {
@@ -87,10 +133,10 @@ export class SqliteStore implements Store {
       appendEvent: this.db.prepare<[number, string]>('INSERT INTO events (at_ms, payload) VALUES (?, ?)'),
       setEventPayload: this.db.prepare<[string, number | bigint]>('UPDATE events SET payload = ? WHERE seq = ?'),
       insertItem: this.db.prepare(
-        'INSERT INTO items (id, status, hash, change_note, first_seq, updated_ms, expires_ms, data) VALUES (@id, @status, @hash, @changeNote, @firstSeq, @updatedMs, @expiresMs, @data)',
+        'INSERT INTO items (id, status, hash, change_note, first_seq, updated_ms, expires_ms, card, data) VALUES (@id, @status, @hash, @changeNote, @firstSeq, @updatedMs, @expiresMs, @card, @data)',
       ),
       updateItem: this.db.prepare(
-        'UPDATE items SET status = @status, hash = @hash, change_note = @changeNote, updated_ms = @updatedMs, expires_ms = @expiresMs, data = @data WHERE id = @id',
+        'UPDATE items SET status = @status, hash = @hash, change_note = @changeNote, updated_ms = @updatedMs, expires_ms = @expiresMs, card = @card, data = @data WHERE id = @id',
       ),
       deleteItemTopics: this.db.prepare<[string]>('DELETE FROM item_topics WHERE item_id = ?'),
       insertItemTopic: this.db.prepare<[string, number, string]>(
@@ -100,7 +146,7 @@ export class SqliteStore implements Store {
         'INSERT INTO topics (topic, last_seq, last_at) VALUES (?, ?, ?) ON CONFLICT (topic) DO UPDATE SET last_seq = excluded.last_seq, last_at = excluded.last_at',
       ),
       headSeq: this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
-      lastEventAt: this.db.prepare('SELECT payload FROM events ORDER BY seq DESC LIMIT 1').pluck(),
+      lastEventAt: this.db.prepare('SELECT at_ms FROM events ORDER BY seq DESC LIMIT 1').pluck(),
       floor: this.db.prepare("SELECT value FROM meta WHERE key = 'floor'").pluck(),
       setFloor: this.db.prepare(
         "INSERT INTO meta (key, value) VALUES ('floor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -108,18 +154,8 @@ export class SqliteStore implements Store {
       topic: this.db.prepare<[string], { last_seq: number; last_at: string }>(
         'SELECT last_seq, last_at FROM topics WHERE topic = ?',
       ),
-      latestAll: this.db
-        .prepare<[number, number]>(
-          "SELECT data FROM items WHERE status = 'published' AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY first_seq DESC LIMIT ?",
-        )
-        .pluck(),
-      latestTopic: this.db
-        .prepare<[string, number, number]>(
-          `SELECT i.data FROM item_topics t JOIN items i ON i.id = t.item_id
-           WHERE t.topic = ? AND i.status = 'published' AND (i.expires_ms IS NULL OR i.expires_ms > ?)
-           ORDER BY t.first_seq DESC LIMIT ?`,
-        )
-        .pluck(),
+      ...listStatements(this.db, 'card'),
+      ...listStatements(this.db, 'data'),
       readAfter: this.db.prepare<[number, number], { seq: number; payload: string }>(
         'SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
       ),
@@ -164,6 +200,7 @@ export class SqliteStore implements Store {
           firstSeq: seq,
           updatedMs: now,
           expiresMs: 'expiresAt' in item && item.expiresAt ? Date.parse(item.expiresAt) : null,
+          card: JSON.stringify(item.status === 'published' ? toCard(item) : item),
           data: JSON.stringify(item),
         };
         if (type === 'published') {
@@ -171,12 +208,10 @@ export class SqliteStore implements Store {
           for (const topic of item.topics) this.stmt.insertItemTopic.run(topic, seq, item.id);
         } else {
           this.stmt.updateItem.run(row);
-          if (type === 'updated') {
-            // Topics may change in a correction; the item keeps its place in each list.
-            const firstSeq = this.stmt.getItem.get(item.id)?.first_seq ?? seq;
-            this.stmt.deleteItemTopics.run(item.id);
-            for (const topic of item.topics) this.stmt.insertItemTopic.run(topic, firstSeq, item.id);
-          }
+          // A retracted item leaves every list; a correction may change topics, and keeps its place in each.
+          const firstSeq = this.stmt.getItem.get(item.id)?.first_seq ?? seq;
+          this.stmt.deleteItemTopics.run(item.id);
+          if (type === 'updated') for (const topic of item.topics) this.stmt.insertItemTopic.run(topic, firstSeq, item.id);
         }
         return event;
       },
@@ -184,7 +219,7 @@ export class SqliteStore implements Store {
   }
 
   private touchTopics(event: NewsEvent, previousTopics: readonly string[] = []): void {
-    for (const topic of new Set([...event.item.topics, ...previousTopics])) {
+    for (const topic of new Set([ALL_ITEMS, ...event.item.topics, ...previousTopics])) {
       this.stmt.touchTopic.run(topic, event.seq, event.at);
     }
   }
@@ -231,6 +266,7 @@ export class SqliteStore implements Store {
       firstSeq: 0,
       updatedMs: now,
       expiresMs: content.expiresAt ? Date.parse(content.expiresAt) : null,
+      card: JSON.stringify(item),
       data: JSON.stringify(item),
     });
     this.stmt.hold.run(content.id, Date.parse(content.embargoUntil));
@@ -330,22 +366,32 @@ export class SqliteStore implements Store {
     return this.readItem(id)?.item ?? null;
   }
 
-  async snapshot(topic: string | undefined, limit: number): Promise<Snapshot> {
-    return this.db.transaction((): Snapshot => {
+  async lists(keys: readonly string[], limit: number, detail: Detail): Promise<Lists> {
+    const column = detail === 'card' ? 'card' : 'data';
+    return this.db.transaction((): Lists => {
       const now = Date.now();
       const head = this.headSync();
-      const rows = (topic ? this.stmt.latestTopic.all(topic, now, limit) : this.stmt.latestAll.all(now, limit)) as string[];
-      let topicSeq = head.seq;
-      let topicAt: string | undefined;
-      if (topic) {
-        const t = this.stmt.topic.get(topic);
-        topicSeq = t?.last_seq ?? 0;
-        topicAt = t?.last_at;
-      } else if (head.seq > 0) {
-        const last = this.stmt.lastEventAt.get() as string | undefined;
-        topicAt = last ? (JSON.parse(last) as NewsEvent).at : undefined;
+      const lists = new Map<string, LiveList>();
+      for (const key of keys) {
+        const id = itemIdOf(key);
+        if (id !== undefined) {
+          const row = this.stmt[`${column}Item`].get(id, now);
+          lists.set(key, { entries: row ? [listEntry(row)] : [], seq: 0, at: undefined });
+          continue;
+        }
+        const rows = key === ALL_ITEMS ? this.stmt[`${column}All`].all(now, limit) : this.stmt[`${column}Topic`].all(key, now, limit);
+        const mark = this.stmt.topic.get(key);
+        let seq = mark?.last_seq ?? 0;
+        let at = mark?.last_at;
+        if (key === ALL_ITEMS && !mark && head.seq > 0) {
+          // A log written before "every item" had a mark of its own.
+          const ms = this.stmt.lastEventAt.get() as number | undefined;
+          seq = head.seq;
+          at = ms === undefined ? undefined : new Date(ms).toISOString();
+        }
+        lists.set(key, { entries: rows.map(listEntry), seq, at });
       }
-      return { epoch: this.epoch, headSeq: head.seq, topicSeq, topicAt, items: rows.map((r) => JSON.parse(r) as Item) };
+      return { epoch: this.epoch, headSeq: head.seq, lists };
     })();
   }
 
@@ -379,4 +425,32 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * The three list reads for one column (`card` or `data`): every item, one
+ * topic, one item. Each walks an index newest first and stops at the limit.
+ */
+function listStatements<C extends 'card' | 'data'>(db: Database.Database, column: C) {
+  const live = (alias: string) => `${alias}.status = 'published' AND (${alias}.expires_ms IS NULL OR ${alias}.expires_ms > ?)`;
+  const statements = {
+    all: db.prepare<[number, number], ListRow>(
+      `SELECT i.id, i.first_seq, i.expires_ms, i.${column} AS json FROM items i INDEXED BY items_live
+       WHERE ${live('i')} ORDER BY i.first_seq DESC LIMIT ?`,
+    ),
+    topic: db.prepare<[string, number, number], ListRow>(
+      `SELECT i.id, i.first_seq, i.expires_ms, i.${column} AS json FROM item_topics t JOIN items i ON i.id = t.item_id
+       WHERE t.topic = ? AND ${live('i')} ORDER BY t.first_seq DESC LIMIT ?`,
+    ),
+    item: db.prepare<[string, number], ListRow>(
+      `SELECT i.id, i.first_seq, i.expires_ms, i.${column} AS json FROM items i WHERE i.id = ? AND ${live('i')}`,
+    ),
+  };
+  return {
+    [`${column}All`]: statements.all,
+    [`${column}Topic`]: statements.topic,
+    [`${column}Item`]: statements.item,
+  } as { [K in `${C}All`]: typeof statements.all } & { [K in `${C}Topic`]: typeof statements.topic } & {
+    [K in `${C}Item`]: typeof statements.item;
+  };
 }

@@ -2,7 +2,7 @@
 // Every backend must append, change state and assign seq atomically: the
 // decision (create, retry, conflict, gone) is taken inside that same step.
 import type { NewsEvent } from '../domain/event.ts';
-import type { CancelledItem, Item, ItemContent, RetractedItem, ScheduledItem } from '../domain/item.ts';
+import type { CancelledItem, Detail, Item, ItemContent, RetractedItem, ScheduledItem } from '../domain/item.ts';
 
 export type StoredItem = Item | RetractedItem | ScheduledItem;
 
@@ -31,14 +31,31 @@ export interface LogHead {
   floor: number;
 }
 
-/** Latest items and the log position they reflect, read consistently. */
-export interface Snapshot {
+export type { Detail };
+
+/** One live item of a list, as the store holds its JSON: parsed only by those who need objects. */
+export interface ListEntry {
+  id: string;
+  /** Seq of its first version: lists are newest first by it, and a correction keeps its place. */
+  order: number;
+  json: string;
+  /** When it leaves lists (ms), if it expires. */
+  expiresMs: number | undefined;
+}
+
+export interface LiveList {
+  /** Newest first, at most the limit asked for. */
+  entries: ListEntry[];
+  /** Seq and time of the newest event that touched it (0 and undefined if none). */
+  seq: number;
+  at: string | undefined;
+}
+
+/** Several lists read in one consistent step, and the log position they reflect. */
+export interface Lists {
   epoch: string;
   headSeq: number;
-  /** Seq and time of the newest event that touched this topic (0 and undefined if none). */
-  topicSeq: number;
-  topicAt: string | undefined;
-  items: Item[];
+  lists: Map<string, LiveList>;
 }
 
 export interface Retention {
@@ -69,8 +86,12 @@ export interface Store {
    */
   release(id: string, now?: number): Promise<Appended | null>;
   getItem(id: string): Promise<StoredItem | null>;
-  /** Live items, newest first; `topic` undefined means every topic. */
-  snapshot(topic: string | undefined, limit: number): Promise<Snapshot>;
+  /**
+   * Live items of each list key (a topic, ALL_ITEMS for every item, or
+   * itemKey(id) for one item), newest first, at most `limit` each, all read
+   * at one log position. Reads go through indexes: they cost what they return.
+   */
+  lists(keys: readonly string[], limit: number, detail: Detail): Promise<Lists>;
   /** Events with seq > after, oldest first, at most `limit`. */
   readAfter(after: number, limit: number): Promise<NewsEvent[]>;
   /** Applies retention; returns how many events were dropped. */

@@ -4,6 +4,7 @@
 // held items and the log must match (times and epochs aside).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_ITEMS, itemKey } from '../../src/domain/event.ts';
 import type { ItemContent } from '../../src/domain/item.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -27,7 +28,7 @@ type Op =
   | { op: 'publish'; id: number; headline: number; topics: string[]; expired: boolean; embargo: Embargo }
   | { op: 'update'; id: number; headline: number; topics: string[]; note: string | undefined; embargo: Embargo }
   | { op: 'retract'; id: number; reason: string }
-  | { op: 'snapshot'; topic: string | undefined; limit: number }
+  | { op: 'lists'; keys: string[]; limit: number; detail: 'card' | 'full' }
   | { op: 'scheduled'; limit: number; dueBy: Embargo | undefined }
   | { op: 'release'; id: number; at: Embargo | undefined }
   | { op: 'trim' };
@@ -67,9 +68,14 @@ const opsOn = (maxId: number, held = false): fc.Arbitrary<Op> => {
     {
       weight: 2,
       arbitrary: fc.record({
-        op: fc.constant('snapshot' as const),
-        topic: fc.option(fc.constantFrom('world', 'europe', 'sport', 'markets'), { nil: undefined }),
+        op: fc.constant('lists' as const),
+        // Every item, topics (one that never has items), and items followed by id.
+        keys: fc.uniqueArray(fc.constantFrom(ALL_ITEMS, 'world', 'europe', 'sport', 'markets', 'nothing', itemKey('item-0'), itemKey('item-1')), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         limit: fc.integer({ min: 1, max: 8 }),
+        detail: fc.constantFrom('card' as const, 'full' as const),
       }),
     },
     { weight: 1, arbitrary: fc.constant({ op: 'trim' as const }) },
@@ -78,6 +84,8 @@ const opsOn = (maxId: number, held = false): fc.Arbitrary<Op> => {
 
 function content(id: number, headline: number, topicList: string[], base: number, expired: boolean, embargo: Embargo): ItemContent {
   const item: ItemContent = { id: `item-${id}`, headline: `Headline ${headline} é "quoted" <b>`, topics: topicList, priority: 'urgent' };
+  // Some items have a body: cards must leave it out, whole items keep it, alike in both stores.
+  if (headline % 2 === 0) item.body = `<p>Body of ${headline} — “quoted”</p>`;
   const offset = EMBARGO_MS[embargo];
   if (offset !== undefined) item.embargoUntil = new Date(base + offset).toISOString();
   if (expired) item.expiresAt = new Date(Date.now() - 60_000).toISOString();
@@ -116,9 +124,14 @@ async function run(store: Store, ops: Op[], base: number): Promise<unknown[]> {
       case 'retract':
         result = await store.retract(`item-${step.id}`, step.reason);
         break;
-      case 'snapshot':
-        result = await store.snapshot(step.topic, step.limit);
+      case 'lists': {
+        const read = await store.lists(step.keys, step.limit, step.detail);
+        result = {
+          ...read,
+          lists: [...read.lists].map(([key, list]) => [key, { ...list, entries: list.entries.map((e) => ({ ...e, json: JSON.parse(e.json) })) }]),
+        };
         break;
+      }
       case 'trim':
         result = [await store.trim(), await store.head()];
         break;
