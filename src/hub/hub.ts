@@ -1,18 +1,23 @@
 // Topic → subscribers index of one process. Work here is per event or per
 // topic, never per subscriber beyond the final write.
-import { formatCursor } from '../domain/cursor.ts';
-import { eventTopics, type NewsEvent } from '../domain/event.ts';
-import { type OutboundMessage, prepareMessage } from './message.ts';
+import { eventKeys, type NewsEvent } from '../domain/event.ts';
+import type { Detail } from '../domain/item.ts';
+import { eventMessage, hasBody, type OutboundMessage } from './message.ts';
 import { RecentEvents } from './recent.ts';
 
 export interface Subscriber {
-  /** null: every topic. */
+  /**
+   * Routing keys it follows: topics, and itemKey(id) for items followed by
+   * id; null: every topic.
+   */
   readonly topics: ReadonlySet<string> | null;
+  /** Cards, or whole items with their bodies. */
+  readonly detail: Detail;
   /** Takes a message in seq order; drops what it has already seen. */
   offer(message: OutboundMessage): void;
   /** Takes several messages in seq order, their frames already joined for one write. */
   offerBatch(batch: Batch): void;
-  /** The fan-out pass that last reached it: one offer per pass, however many topics match. */
+  /** The fan-out pass that last reached it: one offer per pass, however many keys match. */
   pass: number;
 }
 
@@ -31,8 +36,10 @@ export interface Replay {
 }
 
 interface Queued {
-  message: OutboundMessage;
-  topics: readonly string[];
+  card: OutboundMessage;
+  /** The whole item's frame; the card's own when nobody wants bodies or there is none. */
+  full: OutboundMessage;
+  keys: readonly string[];
 }
 
 export interface HubStats {
@@ -40,25 +47,28 @@ export interface HubStats {
 }
 
 export class Hub {
-  private readonly byTopic = new Map<string, Set<Subscriber>>();
+  private readonly byKey = new Map<string, Set<Subscriber>>();
   private readonly everything = new Set<Subscriber>();
   private readonly members = new Set<Subscriber>();
+  /** Members that want whole items: only while there are any is a second frame built. */
+  private fullMembers = 0;
   /** The log this hub follows, and the last event it fanned out. */
   epoch = '';
   lastSeq = 0;
+  /** Card frames of the last events: resumes of card subscribers are served from here. */
   readonly recent: RecentEvents;
   /** Events taken since the last fan-out pass; written together on the next turn of the loop. */
   private queue: Queued[] = [];
   private scheduled = false;
   private passes = 0;
-  /** Joined replays by (cursor, topics), valid until the next event. */
+  /** Joined replays by (cursor, keys), valid until the next event. */
   private replays = new Map<string, Replay>();
 
   constructor(
     private readonly stats: HubStats = {},
-    recentCapacity = 4_096,
+    recent: { events: number; bytes: number } = { events: 4_096, bytes: 64 * 1024 * 1024 },
   ) {
-    this.recent = new RecentEvents(recentCapacity);
+    this.recent = new RecentEvents(recent.events, recent.bytes);
   }
 
   /** Where fan-out starts (the log's head at start-up, or after a reset). */
@@ -75,20 +85,23 @@ export class Hub {
     return this.members.size;
   }
 
-  /** Number of (subscriber, topic) pairs, "all" counting as one. */
+  /** Number of (subscriber, key) pairs, "all" counting as one. */
   get subscriptions(): number {
     let count = this.everything.size;
-    for (const set of this.byTopic.values()) count += set.size;
+    for (const set of this.byKey.values()) count += set.size;
     return count;
   }
 
   add(subscriber: Subscriber): void {
+    if (this.members.has(subscriber)) return;
     this.members.add(subscriber);
+    if (subscriber.detail === 'full') this.fullMembers++;
     this.index(subscriber);
   }
 
   remove(subscriber: Subscriber): void {
-    this.members.delete(subscriber);
+    if (!this.members.delete(subscriber)) return;
+    if (subscriber.detail === 'full') this.fullMembers--;
     this.unindex(subscriber);
   }
 
@@ -104,44 +117,45 @@ export class Hub {
   }
 
   /**
-   * Serialises the event once and queues it for every interested subscriber.
-   * The writes happen on the next turn of the event loop: the publisher's
-   * answer goes first, and events that arrive together leave together, one
-   * write per subscriber carrying all their frames.
+   * Serialises the event once per detail and queues it for every interested
+   * subscriber. The writes happen on the next turn of the event loop: the
+   * publisher's answer goes first, and events that arrive together leave
+   * together, one write per subscriber carrying all their frames.
    */
   deliver(event: NewsEvent, epoch: string): OutboundMessage {
-    const message = prepareMessage(event.seq, eventFrameText(event, epoch));
-    const topics = eventTopics(event);
+    const card = eventMessage(event, epoch, 'card');
+    const full = this.fullMembers > 0 && hasBody(event) ? eventMessage(event, epoch, 'full') : card;
+    const keys = eventKeys(event);
     this.epoch = epoch;
     this.lastSeq = event.seq;
-    this.recent.push({ topics, message });
+    this.recent.push({ topics: keys, message: card });
     if (this.replays.size) this.replays = new Map();
-    this.queue.push({ message, topics });
+    this.queue.push({ card, full, keys });
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
     let reached = this.everything.size;
-    for (const topic of topics) reached += this.byTopic.get(topic)?.size ?? 0;
+    for (const key of keys) reached += this.byKey.get(key)?.size ?? 0;
     this.stats.onDeliver?.(event, reached);
-    return message;
+    return card;
   }
 
   /**
-   * Frames of every held event after `after` that a subscriber of `topics`
-   * wants, joined once and shared by everyone resuming from the same place:
-   * a reconnect storm is thousands of clients with the same cursor. The
-   * caller checks first that `recent` covers `after`.
+   * Card frames of every held event after `after` that a subscriber of
+   * `keys` wants, joined once and shared by everyone resuming from the same
+   * place: a reconnect storm is thousands of clients with the same cursor.
+   * The caller checks first that `recent` covers `after`.
    */
-  replay(after: number, topics: ReadonlySet<string> | null): Replay {
-    const key = `${after}|${topics === null ? '*' : [...topics].sort().join(',')}`;
+  replay(after: number, keys: ReadonlySet<string> | null): Replay {
+    const key = `${after}|${keys === null ? '*' : [...keys].sort().join(',')}`;
     let replay = this.replays.get(key);
     if (!replay) {
       const frames: Buffer[] = [];
       let lastSeq = after;
       for (const entry of this.recent.since(after)) {
         lastSeq = entry.message.seq;
-        if (topics === null || entry.topics.some((topic) => topics.has(topic))) frames.push(entry.message.frame);
+        if (keys === null || entry.topics.some((topic) => keys.has(topic))) frames.push(entry.message.frame);
       }
       replay = { frames: frames.length ? Buffer.concat(frames) : null, count: frames.length, lastSeq };
       if (this.replays.size >= 256) this.replays.clear();
@@ -157,23 +171,23 @@ export class Hub {
     if (queue.length === 0) return;
     this.queue = [];
     const pass = ++this.passes;
-    const all = joined(queue);
+    const all = { card: joined(queue, 'card'), full: joined(queue, 'full') };
     for (const subscriber of this.everything) {
       subscriber.pass = pass;
-      subscriber.offerBatch(all);
+      subscriber.offerBatch(all[subscriber.detail]);
     }
-    const topics = new Set<string>();
-    for (const entry of queue) for (const topic of entry.topics) topics.add(topic);
+    const keys = new Set<string>();
+    for (const entry of queue) for (const key of entry.keys) keys.add(key);
     // Subsets of the queue some subscribers want, joined once per distinct subset.
     const subsets = new Map<string, Batch>();
-    for (const topic of topics) {
-      const set = this.byTopic.get(topic);
+    for (const key of keys) {
+      const set = this.byKey.get(key);
       if (!set) continue;
-      const inEvery = queue.every((entry) => entry.topics.includes(topic));
+      const inEvery = queue.every((entry) => entry.keys.includes(key));
       for (const subscriber of set) {
         if (subscriber.pass === pass) continue;
         subscriber.pass = pass;
-        subscriber.offerBatch(inEvery ? all : subsetFor(subscriber, queue, subsets));
+        subscriber.offerBatch(inEvery ? all[subscriber.detail] : subsetFor(subscriber, queue, subsets));
       }
     }
   }
@@ -183,11 +197,11 @@ export class Hub {
       this.everything.add(subscriber);
       return;
     }
-    for (const topic of subscriber.topics) {
-      let set = this.byTopic.get(topic);
+    for (const key of subscriber.topics) {
+      let set = this.byKey.get(key);
       if (!set) {
         set = new Set();
-        this.byTopic.set(topic, set);
+        this.byKey.set(key, set);
       }
       set.add(subscriber);
     }
@@ -196,33 +210,35 @@ export class Hub {
   private unindex(subscriber: Subscriber): void {
     this.everything.delete(subscriber);
     if (subscriber.topics === null) return;
-    for (const topic of subscriber.topics) {
-      const set = this.byTopic.get(topic);
+    for (const key of subscriber.topics) {
+      const set = this.byKey.get(key);
       if (!set) continue;
       set.delete(subscriber);
-      if (set.size === 0) this.byTopic.delete(topic);
+      if (set.size === 0) this.byKey.delete(key);
     }
   }
 }
 
-function joined(entries: readonly Queued[]): Batch {
-  const messages = entries.map((entry) => entry.message);
-  const frames = messages.length === 1 ? (messages[0] as OutboundMessage).frame : Buffer.concat(messages.map((m) => m.frame));
-  return { messages, frames };
+/** A batch whose frames are joined only when some subscriber takes it. */
+function joined(entries: readonly Queued[], detail: Detail): Batch {
+  const messages = entries.map((entry) => entry[detail]);
+  let frames: Buffer | undefined;
+  return {
+    messages,
+    get frames() {
+      frames ??= messages.length === 1 ? (messages[0] as OutboundMessage).frame : Buffer.concat(messages.map((m) => m.frame));
+      return frames;
+    },
+  };
 }
 
 function subsetFor(subscriber: Subscriber, queue: readonly Queued[], subsets: Map<string, Batch>): Batch {
-  const wanted = queue.filter((entry) => entry.topics.some((topic) => subscriber.topics?.has(topic) ?? true));
-  const key = wanted.map((entry) => entry.message.seq).join(',');
+  const wanted = queue.filter((entry) => entry.keys.some((key) => subscriber.topics?.has(key) ?? true));
+  const key = `${subscriber.detail}:${wanted.map((entry) => entry.card.seq).join(',')}`;
   let batch = subsets.get(key);
   if (!batch) {
-    batch = joined(wanted);
+    batch = joined(wanted, subscriber.detail);
     subsets.set(key, batch);
   }
   return batch;
-}
-
-/** The `event` frame of the public contract. */
-export function eventFrameText(event: NewsEvent, epoch: string): string {
-  return `{"type":"event","cursor":"${formatCursor(epoch, event.seq)}","event":"${event.type}","item":${JSON.stringify(event.item)}}`;
 }

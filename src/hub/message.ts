@@ -1,27 +1,36 @@
 // An outbound message is serialised once and framed once per event; every
-// subscriber gets the same bytes.
-import * as ws from 'ws';
+// subscriber that wants it gets the same bytes.
+import type { NewsEvent } from '../domain/event.ts';
+import { type Detail, type Item, toCard } from '../domain/item.ts';
+import { formatCursor } from '../domain/cursor.ts';
+import { textFrame } from '../realtime/wire.ts';
 
 export interface OutboundMessage {
   /** Log position, for ordering and de-duplication; 0 for control frames. */
   readonly seq: number;
-  readonly text: string;
-  /** The complete unmasked WebSocket text frame (header + payload). */
+  /** The complete unmasked WebSocket text frame. */
   readonly frame: Buffer;
 }
 
-interface FrameOptions {
-  fin: boolean;
-  opcode: number;
-  mask: boolean;
-  readOnly: boolean;
-  rsv1: boolean;
+export function prepareMessage(seq: number, text: string): OutboundMessage {
+  return { seq, frame: textFrame(text) };
 }
 
-// ws builds frames with Sender.frame; its type definitions leave Sender out.
-const { Sender } = ws as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
+/**
+ * The `event` frame of the public contract. Cards leave the body out; a
+ * correction that took the item out of topics names them in `leftTopics`.
+ */
+export function eventFrameText(event: NewsEvent, epoch: string, detail: Detail): string {
+  const item = detail === 'card' && event.item.status === 'published' ? toCard(event.item as Item) : event.item;
+  const left = event.formerTopics?.length ? `,"leftTopics":${JSON.stringify(event.formerTopics)}` : '';
+  return `{"type":"event","cursor":"${formatCursor(epoch, event.seq)}","event":"${event.type}","item":${JSON.stringify(item)}${left}}`;
+}
 
-export function prepareMessage(seq: number, text: string): OutboundMessage {
-  const parts = Sender.frame(Buffer.from(text), { fin: true, opcode: 0x01, mask: false, readOnly: true, rsv1: false });
-  return { seq, text, frame: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) };
+export function eventMessage(event: NewsEvent, epoch: string, detail: Detail): OutboundMessage {
+  return prepareMessage(event.seq, eventFrameText(event, epoch, detail));
+}
+
+/** True when the whole item differs from its card: it has a body. */
+export function hasBody(event: NewsEvent): boolean {
+  return event.item.status === 'published' && (event.item as Item).body !== undefined;
 }

@@ -1,32 +1,36 @@
-// WebSocket endpoint: upgrade checks, welcome, resume by cursor, reset,
-// subscribe/unsubscribe, heartbeats, shutdown.
+// WebSocket endpoint: upgrade checks, sessions, client frames, heartbeats,
+// shutdown. How a session catches up with the log is recovery.ts.
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { formatCursor, parseCursor } from '../domain/cursor.ts';
-import { eventTopics } from '../domain/event.ts';
-import { eventFrameText, type Hub } from '../hub/hub.ts';
-import { type OutboundMessage, prepareMessage } from '../hub/message.ts';
+import { formatCursor, } from '../domain/cursor.ts';
+import type { Edge } from '../edge/guard.ts';
+import type { Hub } from '../hub/hub.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
-import { latestFor } from '../store/latest.ts';
-import type { Snapshot, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import type { ViewCache } from '../views/views.ts';
 import { isOriginAllowed } from './origin.ts';
-import { CLOSE, clientFrameSchema, parseTopicsParam } from './protocol.ts';
+import { CLOSE, clientFrameSchema, parseConnectQuery } from './protocol.ts';
+import { type RecoveryContext, type ResetReason, resetSession, startSession } from './recovery.ts';
 import { Session, type SessionHooks, type SessionLimits } from './session.ts';
-
-// Items may carry bodies of up to 200 KB: a page of the log stays well below 100 MB.
-const REPLAY_PAGE = 256;
+import { WsWire } from './wire.ts';
 
 export interface GatewayOptions {
   hub: Hub;
   store: Store;
+  views: ViewCache;
   metrics: Metrics;
   logger: Logger;
+  edge: Edge;
   allowedOrigins: string[] | '*';
+  /** This server's own origin (PUBLIC_URL), if known: browsers on it are always allowed. */
+  publicOrigin: string | undefined;
   limits: {
     maxPayload: number;
     maxTopics: number;
+    maxItems: number;
     sendBuffer: number;
     heartbeatMs: number;
     maxConnections: number;
@@ -40,6 +44,9 @@ export class Gateway {
   private readonly sessions = new Set<Session>();
   private readonly heartbeat: NodeJS.Timeout;
   private closing = false;
+  /** The payload of the last heartbeat ping: only a pong that echoes it counts as life. */
+  private beatPayload = randomBytes(4);
+  private readonly recovery: RecoveryContext;
 
   // Idle connections are the scale limit: every connection shares these
   // handlers and objects instead of holding closures of its own.
@@ -47,30 +54,50 @@ export class Gateway {
   private readonly sessionHooks: SessionHooks;
   private readonly onMessage: (this: Tagged, data: Buffer, isBinary: boolean) => void;
   private readonly onClose: (this: Tagged) => void;
+  private readonly onPong: (this: Tagged, data: Buffer) => void;
   private readonly topicSets = new Map<string, Set<string>>();
 
   constructor(private readonly options: GatewayOptions) {
     const gateway = this;
-    this.sessionLimits = { sendBuffer: options.limits.sendBuffer, messagesPer10s: options.limits.messagesPer10s };
+    const { limits, metrics } = options;
+    this.sessionLimits = {
+      sendBuffer: limits.sendBuffer,
+      messagesPer10s: limits.messagesPer10s,
+      // A reader that takes nothing for a whole heartbeat is not coming back.
+      drainTimeoutMs: Math.max(limits.heartbeatMs, 1_000),
+    };
     this.sessionHooks = { onSlowConsumer: (s) => this.dropSlowConsumer(s) };
+    this.recovery = {
+      hub: options.hub,
+      store: options.store,
+      views: options.views,
+      snapshotItems: limits.snapshotItems,
+      onReplayed: (count) => metrics.replayedEvents.inc(count),
+      onReset: (reason) => metrics.resets.inc({ reason }),
+      onSlowConsumer: (session) => this.dropSlowConsumer(session),
+    };
     this.onMessage = function (data, isBinary) {
       const session = this[SESSION];
       if (session) gateway.onFrame(session, data, isBinary);
     };
     this.onClose = function () {
       const session = this[SESSION];
+      this[RELEASE]?.();
       if (!session) return;
-      gateway.sessions.delete(session);
-      gateway.options.hub.remove(session);
-      gateway.options.metrics.connections.set(gateway.sessions.size);
+      gateway.forget(session);
+    };
+    this.onPong = function (data) {
+      const session = this[SESSION];
+      // An unsolicited pong, or one for an older ping, says nothing about a reader now.
+      if (session && data.equals(gateway.beatPayload)) session.alive = true;
     };
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
-      maxPayload: options.limits.maxPayload,
+      maxPayload: limits.maxPayload,
     });
-    this.heartbeat = setInterval(() => this.beat(), options.limits.heartbeatMs);
+    this.heartbeat = setInterval(() => this.beat(), limits.heartbeatMs);
     this.heartbeat.unref();
   }
 
@@ -86,7 +113,18 @@ export class Gateway {
       refuse(socket, ...refusal);
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, url));
+    const admitted = this.options.edge.admitWebSocket(request);
+    if (typeof admitted === 'string') {
+      refuse(socket, 429, 'Too Many Requests', admitted === 'too-many-websockets'
+        ? 'too many live connections from this address'
+        : 'too many new connections from this address, retry later');
+      return;
+    }
+    socket.once('close', admitted);
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      (ws as Tagged)[RELEASE] = admitted;
+      this.accept(ws, url);
+    });
   }
 
   /** Sets of topics are never changed in place (a change makes a new set), so equal ones are shared. */
@@ -105,7 +143,7 @@ export class Gateway {
   private refusal(request: IncomingMessage, url: URL): [number, string, string] | null {
     if (url.pathname !== '/ws') return [404, 'Not Found', 'WebSocket endpoint is /ws'];
     if (this.closing) return [503, 'Service Unavailable', 'server is shutting down'];
-    if (!isOriginAllowed(request.headers.origin, request.headers.host, this.options.allowedOrigins)) {
+    if (!isOriginAllowed(request.headers.origin, request.headers.host, this.options.publicOrigin, this.options.allowedOrigins)) {
       return [403, 'Forbidden', 'Origin not allowed'];
     }
     if (this.sessions.size >= this.options.limits.maxConnections) {
@@ -116,15 +154,12 @@ export class Gateway {
 
   private accept(ws: WebSocket, url: URL): void {
     const { limits, metrics, hub } = this.options;
-    const parsed = parseTopicsParam(url.searchParams.get('topics'), limits.maxTopics);
-    const cursorParam = url.searchParams.get('cursor');
-    const cursor = cursorParam ? parseCursor(cursorParam) : null;
-    const topics = 'topics' in parsed && parsed.topics ? this.sharedTopics(parsed.topics) : null;
-    const session = new Session(ws, topics, this.sessionLimits, this.sessionHooks);
+    const query = parseConnectQuery(url.searchParams, limits);
+    const topics = 'keys' in query && query.keys ? this.sharedTopics(query.keys) : null;
+    const session = new Session(new WsWire(ws), topics, 'detail' in query ? query.detail : 'card', this.sessionLimits, this.sessionHooks);
     ws.on('error', terminate);
-    if ('error' in parsed || (cursorParam && !cursor)) {
-      session.pending = null;
-      session.sendError('bad-request', 'error' in parsed ? parsed.error : 'cursor: not a cursor issued by this server');
+    if ('error' in query) {
+      session.sendError('bad-request', query.error);
       session.close(CLOSE.badRequest, 'bad request');
       return;
     }
@@ -132,136 +167,42 @@ export class Gateway {
     hub.add(session);
     metrics.connections.set(this.sessions.size);
     (ws as Tagged)[SESSION] = session;
-    ws.on('pong', markAlive);
+    ws.on('pong', this.onPong as (data: Buffer) => void);
     ws.on('message', this.onMessage as (data: unknown, isBinary: boolean) => void);
     ws.on('close', this.onClose);
-    this.start(session, cursor).catch((error: unknown) => {
-      this.options.logger.warn({ err: error }, 'could not start a WebSocket session');
-      session.sendError('unavailable', 'the log cannot be read right now; reconnect with your cursor');
-      session.close(CLOSE.tryAgainLater, 'log unavailable');
-    });
-  }
-
-  /** Welcome, then replay or reset, then live: buffered live events fill in behind. */
-  private async start(session: Session, cursor: { epoch: string; seq: number } | null): Promise<void> {
-    const { hub, store, metrics } = this.options;
-    const topics = session.topics ? [...session.topics] : ['all'];
-    const welcome = (at: string, resumed: boolean) =>
+    const welcome = (cursor: string, resumed: boolean) =>
       session.sendJson({
         type: 'welcome',
-        cursor: at,
+        cursor,
         resumed,
-        topics,
-        heartbeatMs: this.options.limits.heartbeatMs,
-        limits: { maxTopics: this.options.limits.maxTopics, maxPayload: this.options.limits.maxPayload },
+        topics: query.topics ?? ['all'],
+        ...(query.items.length ? { items: query.items } : {}),
+        detail: session.detail,
+        heartbeatMs: limits.heartbeatMs,
+        limits: { maxTopics: limits.maxTopics, maxPayload: limits.maxPayload },
       });
-
-    if (!cursor) {
-      session.lastSeq = hub.lastSeq;
-      welcome(formatCursor(hub.epoch, hub.lastSeq), false);
-      session.goLive();
-      return;
-    }
-
-    // Fast path: this process holds every event after the cursor in memory.
-    const head =
-      cursor.epoch === hub.epoch && cursor.seq <= hub.lastSeq && hub.recent.covers(cursor.seq)
-        ? { epoch: hub.epoch, seq: hub.lastSeq, floor: 0 }
-        : await store.head();
-    const reason =
-      cursor.epoch !== head.epoch
-        ? 'epoch-changed'
-        : cursor.seq < head.floor
-          ? 'cursor-expired'
-          : cursor.seq > head.seq
-            ? 'cursor-unknown'
-            : null;
-    if (reason) {
-      await this.sendReset(session, reason, welcome);
-      session.goLive();
-      return;
-    }
-
-    welcome(formatCursor(cursor.epoch, cursor.seq), true);
-    session.lastSeq = cursor.seq;
-    let replayed = 0;
-    // Replay waits for the socket to drain rather than overflow it; live
-    // events meanwhile wait in the session's pending list.
-    const send = async (topics: readonly string[], seq: number, message: () => OutboundMessage) => {
-      if (!session.wants(topics)) {
-        session.lastSeq = seq;
-        return;
-      }
-      session.write(message());
-      replayed++;
-      await session.drained();
-    };
-    for (;;) {
-      if (!session.open) return;
-      if (session.pendingOverflow) {
-        this.dropSlowConsumer(session);
-        return;
-      }
-      if (hub.epoch === head.epoch && hub.recent.covers(session.lastSeq)) {
-        // Joined once for everyone resuming from the same place, sent in one
-        // write; what arrives after this point is in the pending list anyway.
-        const replay = hub.replay(session.lastSeq, session.topics);
-        if (replay.frames) session.writeFrames(replay.frames, replay.lastSeq);
-        else session.lastSeq = replay.lastSeq;
-        replayed += replay.count;
-        await session.drained();
-        break;
-      }
-      const events = await store.readAfter(session.lastSeq, REPLAY_PAGE);
-      for (const event of events) {
-        await send(eventTopics(event), event.seq, () => prepareMessage(event.seq, eventFrameText(event, head.epoch)));
-        if (!session.open) return;
-      }
-      if (events.length < REPLAY_PAGE) break;
-    }
-    metrics.replayedEvents.inc(replayed);
-    session.goLive();
+    startSession(session, query.cursor, this.recovery, welcome).catch((error: unknown) => this.unavailable(session, error));
   }
 
-  private async sendReset(
-    session: Session,
-    reason: string,
-    welcome?: (at: string, resumed: boolean) => void,
-    snapshots?: Map<string, Promise<Snapshot>>,
-  ): Promise<void> {
-    const load = () => latestFor(this.options.store, session.topics, this.options.limits.snapshotItems);
-    let snapshot: Snapshot;
-    if (snapshots) {
-      // One read per distinct topic set, however many sessions share it.
-      const key = session.topics ? [...session.topics].sort().join(',') : '*';
-      let pending = snapshots.get(key);
-      if (!pending) {
-        pending = load();
-        snapshots.set(key, pending);
-      }
-      snapshot = await pending;
-    } else {
-      snapshot = await load();
-    }
-    const cursor = formatCursor(snapshot.epoch, snapshot.headSeq);
-    welcome?.(cursor, false);
-    session.lastSeq = Math.max(snapshot.epoch === this.options.hub.epoch ? session.lastSeq : 0, snapshot.headSeq);
-    session.sendJson({ type: 'reset', reason, cursor, items: snapshot.items });
-    this.options.metrics.resets.inc({ reason });
+  private unavailable(session: Session, error: unknown): void {
+    this.options.logger.warn({ err: error }, 'could not catch a WebSocket session up with the log');
+    if (!session.open) return;
+    session.sendError('unavailable', 'the log cannot be read right now; reconnect with your cursor');
+    session.close(CLOSE.tryAgainLater, 'log unavailable');
   }
 
   /** The log was replaced: every open session gets a fresh snapshot. */
-  async resetAll(reason: string): Promise<void> {
-    const snapshots = new Map<string, Promise<Snapshot>>();
+  async resetAll(reason: ResetReason): Promise<void> {
     await Promise.all(
       [...this.sessions].map(async (session) => {
         if (!session.open) return;
+        // Its position was in the old log: nothing of the new one has reached it.
+        session.hold();
+        session.lastSeq = 0;
         try {
-          session.lastSeq = 0;
-          await this.sendReset(session, reason, undefined, snapshots);
+          await resetSession(session, reason, this.recovery);
         } catch (error) {
-          this.options.logger.warn({ err: error }, 'could not send reset; closing so the client reconnects');
-          session.close(CLOSE.tryAgainLater, 'reset failed');
+          this.unavailable(session, error);
         }
       }),
     );
@@ -300,54 +241,60 @@ export class Gateway {
     }
     const { hub, limits, metrics } = this.options;
     const wantsAll = frame.topics.includes('all');
+    const current = session.topics;
     if (frame.type === 'subscribe') {
-      if (session.topics !== null) {
-        const next = wantsAll ? null : new Set([...session.topics, ...frame.topics]);
-        if (next && next.size > limits.maxTopics) {
+      if (current !== null) {
+        const next = wantsAll ? null : new Set([...current, ...frame.topics]);
+        if (next && topicCount(next) > limits.maxTopics) {
           session.sendError('too-many-topics', `at most ${limits.maxTopics} topics per connection`);
           return;
         }
         hub.reindex(session, () => {
-          session.topics = next;
+          session.topics = next && this.sharedTopics(next);
         });
       }
     } else {
-      if (session.topics === null || wantsAll) {
+      if (current === null || wantsAll) {
         session.sendError('bad-frame', 'this connection follows every topic: reconnect with ?topics= to narrow it');
         return;
       }
-      const next = new Set(session.topics);
+      const next = new Set(current);
       for (const topic of frame.topics) next.delete(topic);
       if (next.size === 0) {
-        session.sendError('bad-frame', 'cannot leave a connection with no topic: close it instead');
+        session.sendError('bad-frame', 'cannot leave a connection with nothing to follow: close it instead');
         return;
       }
       hub.reindex(session, () => {
-        session.topics = next;
+        session.topics = this.sharedTopics(next);
       });
     }
     metrics.subscriptions.set(hub.subscriptions);
-    session.sendJson({ type: 'subscribed', topics: session.topics ? [...session.topics] : ['all'] });
+    session.sendJson({ type: 'subscribed', topics: session.topics ? topicsOf(session.topics) : ['all'] });
+  }
+
+  private forget(session: Session): void {
+    if (!this.sessions.delete(session)) return;
+    this.options.hub.remove(session);
+    this.options.metrics.connections.set(this.sessions.size);
   }
 
   private dropSlowConsumer(session: Session): void {
     if (!this.sessions.has(session)) return;
-    this.sessions.delete(session);
-    this.options.hub.remove(session);
+    this.forget(session);
     this.options.metrics.slowConsumerCloses.inc();
-    this.options.metrics.connections.set(this.sessions.size);
-    session.close(CLOSE.slowConsumer, 'slow consumer: reconnect with your cursor');
+    session.close(CLOSE.slowConsumer, 'slow consumer: reconnect with your cursor', 2_000);
   }
 
   private beat(): void {
     this.options.metrics.subscriptions.set(this.options.hub.subscriptions);
+    this.beatPayload = randomBytes(4);
     for (const session of this.sessions) {
       if (!session.alive) {
-        session.ws.terminate();
+        session.wire.terminate();
         continue;
       }
       session.alive = false;
-      session.ws.ping();
+      session.wire.ping(this.beatPayload);
     }
   }
 
@@ -358,26 +305,35 @@ export class Gateway {
     for (const session of this.sessions) session.close(CLOSE.goingAway, 'server shutting down');
     const deadline = Date.now() + Math.min(graceMs, 3_000);
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    for (const session of this.sessions) session.ws.terminate();
+    for (const session of this.sessions) session.wire.terminate();
     this.wss.close();
   }
 }
 
 const SESSION = Symbol('session');
-type Tagged = WebSocket & { [SESSION]?: Session };
+const RELEASE = Symbol('release');
+type Tagged = WebSocket & { [SESSION]?: Session; [RELEASE]?: () => void };
 
 function terminate(this: WebSocket): void {
   this.terminate();
 }
 
-function markAlive(this: Tagged): void {
-  const session = this[SESSION];
-  if (session) session.alive = true;
+/** Topics of a routing key set, without the items followed by id. */
+function topicsOf(keys: ReadonlySet<string>): string[] {
+  return [...keys].filter((key) => !key.startsWith('item:'));
+}
+
+function topicCount(keys: ReadonlySet<string>): number {
+  let count = 0;
+  for (const key of keys) if (!key.startsWith('item:')) count++;
+  return count;
 }
 
 function refuse(socket: Duplex, status: number, statusText: string, message: string): void {
   const body = JSON.stringify({ error: { code: statusText.toLowerCase().replace(/ /g, '-'), message } });
   socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${
+      status === 429 ? 'Retry-After: 10\r\n' : ''
+    }\r\n${body}`,
   );
 }

@@ -1,18 +1,22 @@
-// One WebSocket connection. Kept small: idle connections are the scale limit.
-import type { Socket } from 'node:net';
-import { WebSocket } from 'ws';
+// One live connection's delivery state: which events it follows, where it is
+// in the log, and the live events held back while a replay or a reset is
+// built. Kept small: idle connections are the scale limit. How a session
+// catches up (resume, reset) is recovery.ts; this is what it stands on.
+import type { Detail } from '../domain/item.ts';
 import type { Batch, Subscriber } from '../hub/hub.ts';
 import { type OutboundMessage, prepareMessage } from '../hub/message.ts';
-import { CLOSE } from './protocol.ts';
-
-const MAX_PENDING = 10_000;
+import type { WireSocket } from './wire.ts';
 
 export interface SessionLimits {
+  /** Bytes a live connection may have waiting in its send buffer before it is cut (4008). */
   sendBuffer: number;
   messagesPer10s: number;
+  /** Longest a replay waits for the socket to take what was written. */
+  drainTimeoutMs: number;
 }
 
 export interface SessionHooks {
+  /** The connection cannot keep up: close it (4008); it comes back with its cursor. */
   onSlowConsumer(session: Session): void;
 }
 
@@ -20,16 +24,21 @@ export class Session implements Subscriber {
   topics: Set<string> | null;
   /** Seq of the last event written; older or equal offers are dropped. */
   lastSeq = 0;
-  /** Live events held back while a resume replays the log; null once live. */
-  pending: OutboundMessage[] | null = [];
+  /** Bumped by every reset: a replay or reset begun before it gives way. */
+  generation = 0;
+  /** Answered the last heartbeat ping (with its payload). */
   alive = true;
   pass = 0;
+  /** Live events held back while a replay or reset is built; null once live. */
+  private pending: OutboundMessage[] | null = [];
+  private pendingBytes = 0;
   private frames = 0;
   private windowStart = 0;
 
   constructor(
-    readonly ws: WebSocket,
+    readonly wire: WireSocket,
     topics: Set<string> | null,
+    readonly detail: Detail,
     private readonly limits: SessionLimits,
     private readonly hooks: SessionHooks,
   ) {
@@ -37,20 +46,34 @@ export class Session implements Subscriber {
   }
 
   get open(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
+    return this.wire.open;
   }
 
-  wants(topics: readonly string[]): boolean {
+  /** True while live events are held back (a replay or reset is being built). */
+  get holding(): boolean {
+    return this.pending !== null;
+  }
+
+  wants(keys: readonly string[]): boolean {
     if (this.topics === null) return true;
-    for (const topic of topics) if (this.topics.has(topic)) return true;
+    for (const key of keys) if (this.topics.has(key)) return true;
     return false;
+  }
+
+  /** Holds live events from now on, until goLive(). */
+  hold(): void {
+    this.pending ??= [];
   }
 
   offer(message: OutboundMessage): void {
     if (message.seq <= this.lastSeq) return;
     if (this.pending) {
       const tail = this.pending[this.pending.length - 1];
-      if (!tail || tail.seq < message.seq) this.pending.push(message);
+      if (tail && tail.seq >= message.seq) return;
+      this.pending.push(message);
+      this.pendingBytes += message.frame.length;
+      // Held events are bounded by bytes at every moment, not only after a drain.
+      if (this.pendingBytes > this.limits.sendBuffer) this.hooks.onSlowConsumer(this);
       return;
     }
     this.write(message);
@@ -68,10 +91,11 @@ export class Session implements Subscriber {
     this.writeFrames(batch.frames, last.seq);
   }
 
-  /** Ends the replay: sends what arrived meanwhile and goes live. */
+  /** Ends the hold: sends what arrived meanwhile and is past lastSeq, and goes live. */
   goLive(): void {
     const held = this.pending ?? [];
     this.pending = null;
+    this.pendingBytes = 0;
     for (const message of held) if (message.seq > this.lastSeq) this.write(message);
   }
 
@@ -82,36 +106,27 @@ export class Session implements Subscriber {
   /** Writes complete frames built once for every subscriber, as they are; `seq` is the last of them. */
   writeFrames(frames: Buffer, seq: number): void {
     if (seq > this.lastSeq) this.lastSeq = seq;
-    if (this.ws.readyState !== WebSocket.OPEN) return;
-    // Node's socket gathers writes queued behind a slow peer into one writev.
-    const socket = rawSocket(this.ws);
-    socket.write(frames);
-    // While replaying, the replay waits for the socket instead (see drained()).
-    if (this.pending === null && socket.writableLength > this.limits.sendBuffer) this.hooks.onSlowConsumer(this);
+    if (!this.wire.open) return;
+    this.wire.write(frames);
+    // While holding, the replay waits for the socket instead (see drained()).
+    if (this.pending === null && this.wire.buffered > this.limits.sendBuffer) this.hooks.onSlowConsumer(this);
   }
 
-  /** Replay flow control: resolves once the send buffer is below half its bound. */
-  drained(): Promise<void> | undefined {
-    const socket = rawSocket(this.ws);
-    if (!socket || socket.writableLength <= this.limits.sendBuffer / 2) return undefined;
-    return new Promise((resolve) => {
-      const done = () => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
-    });
-  }
-
-  /** Live events held during a replay are bounded too: a client that far behind starts over by cursor. */
-  get pendingOverflow(): boolean {
-    return (this.pending?.length ?? 0) > MAX_PENDING;
+  /**
+   * Replay flow control: true once the send buffer is below half its bound;
+   * false when the socket closed or did not drain in time.
+   */
+  drained(): Promise<boolean> {
+    return this.wire.drainedTo(this.limits.sendBuffer / 2, Date.now() + this.limits.drainTimeoutMs);
   }
 
   sendJson(value: unknown): void {
-    this.write(prepareMessage(0, JSON.stringify(value)));
+    this.sendText(JSON.stringify(value));
+  }
+
+  /** A control frame (no seq): written now, even while events are held. */
+  sendText(text: string): void {
+    this.write(prepareMessage(0, text));
   }
 
   sendError(code: string, message: string, details?: unknown): void {
@@ -127,14 +142,15 @@ export class Session implements Subscriber {
     return ++this.frames <= this.limits.messagesPer10s;
   }
 
-  /** Closes with a code; a peer that does not answer is cut off after a grace period. */
-  close(code: number, reason: string): void {
-    if (this.ws.readyState === WebSocket.CLOSED) return;
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
-    setTimeout(() => this.ws.terminate(), code === CLOSE.slowConsumer ? 2_000 : 5_000).unref();
+  /**
+   * Closes with a code. The close frame waits behind whatever is buffered, so
+   * a peer that does not read never sees it: it is cut off after a grace
+   * period, and sees an abnormal closure (1006) instead.
+   */
+  close(code: number, reason: string, graceMs = 5_000): void {
+    this.pending = null;
+    this.pendingBytes = 0;
+    this.wire.close(code, reason);
+    setTimeout(() => this.wire.terminate(), graceMs).unref();
   }
-}
-
-function rawSocket(ws: WebSocket): Socket {
-  return (ws as unknown as { _socket: Socket })._socket;
 }
