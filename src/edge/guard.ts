@@ -1,0 +1,131 @@
+// What one address may take of a process: concurrent connections, new
+// connections per second, requests per 10 s, WebSockets at once. Connections
+// over a limit are cut before a byte is read; requests get 429. Trusted
+// proxies are exempt at the TCP level (many clients share them); their
+// clients are counted by the address the proxy forwards.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from '../ops/logger.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { addressKey, type Client, clientOf, type ProxyTrust } from './address.ts';
+import type { Ceilings } from './files.ts';
+import { Occupancy, WindowLimiter } from './limits.ts';
+
+export interface EdgeLimits {
+  /** Sockets (HTTP and WebSocket) one address may hold at once. */
+  connectionsPerAddress: number;
+  /** New connections per second one address may open (counted over 10 s). */
+  newConnectionsPerSecond: number;
+  /** HTTP requests one address may make in 10 s. */
+  requestsPer10s: number;
+}
+
+export interface EdgeOptions {
+  trust: ProxyTrust;
+  limits: EdgeLimits;
+  ceilings: Ceilings;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+type Refusal = 'too-many-connections' | 'too-many-new-connections' | 'too-many-requests' | 'too-many-websockets';
+
+const SOCKET_KEY = Symbol('edge-key');
+type Keyed = Socket & { [SOCKET_KEY]?: string };
+
+export class Edge {
+  private readonly sockets: Occupancy;
+  private readonly webSockets: Occupancy;
+  private readonly newConnections: WindowLimiter;
+  private readonly requests: WindowLimiter;
+  /** One log line per address and reason a minute: a flood must not flood the logs. */
+  private readonly logged = new WindowLimiter(1, 60_000, 10_000);
+
+  constructor(private readonly options: EdgeOptions) {
+    const { limits } = options;
+    this.sockets = new Occupancy(limits.connectionsPerAddress);
+    this.webSockets = new Occupancy(limits.connectionsPerAddress);
+    this.newConnections = new WindowLimiter(limits.newConnectionsPerSecond * 10, 10_000);
+    this.requests = new WindowLimiter(limits.requestsPer10s, 10_000);
+  }
+
+  client(request: IncomingMessage): Client {
+    return clientOf(request, this.options.trust);
+  }
+
+  /** Counts every TCP connection the server accepts, and caps the process at its ceiling. */
+  attach(server: Server): void {
+    server.maxConnections = this.options.ceilings.sockets;
+    server.on('connection', (socket: Keyed) => {
+      const peer = socket.remoteAddress;
+      if (!peer || this.options.trust.trusts(peer)) return;
+      const key = addressKey(peer);
+      const refusal: Refusal | null =
+        this.newConnections.hit(key) !== null
+          ? 'too-many-new-connections'
+          : !this.sockets.acquire(key)
+            ? 'too-many-connections'
+            : null;
+      if (refusal) {
+        this.refused(refusal, key);
+        socket.destroy();
+        return;
+      }
+      socket[SOCKET_KEY] = key;
+      socket.once('close', () => this.sockets.release(key));
+    });
+    server.on('drop', () => this.options.metrics.refusedConnections.inc({ reason: 'process-ceiling' }));
+  }
+
+  /**
+   * Counts a request against its address. Answers 429 itself and returns
+   * true when the address is over its limit.
+   */
+  limitRequest(request: IncomingMessage, response: ServerResponse): boolean {
+    const key = addressKey(this.client(request).address);
+    const wait = this.requests.hit(key);
+    if (wait === null) return false;
+    this.refused('too-many-requests', key);
+    const body = JSON.stringify({
+      error: { code: 'rate-limited', message: `at most ${this.options.limits.requestsPer10s} requests per 10 seconds from one address` },
+    });
+    response.writeHead(429, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Retry-After': String(Math.max(1, Math.ceil(wait / 1000))),
+    });
+    response.end(body);
+    return true;
+  }
+
+  /**
+   * Takes a WebSocket place for the request's client; a release function,
+   * or why it may not have one.
+   */
+  admitWebSocket(request: IncomingMessage): (() => void) | 'too-many-websockets' | 'too-many-new-connections' {
+    const client = this.client(request);
+    const key = addressKey(client.address);
+    // A direct connection was counted when it was accepted; one through a proxy was not.
+    if (client.proxied && this.newConnections.hit(key) !== null) {
+      this.refused('too-many-new-connections', key);
+      return 'too-many-new-connections';
+    }
+    if (!this.webSockets.acquire(key)) {
+      this.refused('too-many-websockets', key);
+      return 'too-many-websockets';
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.webSockets.release(key);
+    };
+  }
+
+  private refused(reason: Refusal, key: string): void {
+    this.options.metrics.refusedConnections.inc({ reason });
+    if (this.logged.hit(`${reason}|${key}`) === null) {
+      this.options.logger.warn({ address: key, reason }, 'refused: over a per-address limit');
+    }
+  }
+}
