@@ -21,6 +21,8 @@ export interface EventFrame {
   cursor: string;
   event: 'published' | 'updated' | 'retracted';
   item: NewsItem;
+  /** Topics a correction took the item out of: their pages drop it. */
+  leftTopics?: string[];
 }
 
 export interface ResetFrame {
@@ -35,6 +37,9 @@ export interface WelcomeFrame {
   cursor: string;
   resumed: boolean;
   topics: string[];
+  /** Item ids followed by id, when any. */
+  items?: string[];
+  detail?: 'card' | 'full';
   heartbeatMs?: number;
 }
 
@@ -53,6 +58,10 @@ export interface CursorStorage {
 export interface ClientOptions {
   url?: string;
   topics?: string[] | null;
+  /** Item ids followed whatever their topics become; with no topics, only these. */
+  items?: string[];
+  /** 'card' (default): items without their body; 'full': whole items. */
+  detail?: 'card' | 'full';
   cursor?: string | null;
   WebSocket?: unknown;
   storage?: CursorStorage | null;
@@ -72,6 +81,7 @@ export class NewsClient {
   readonly state: ClientState;
   readonly cursor: string | null;
   readonly topics: string[] | null;
+  readonly items: string[];
   readonly attempt: number;
   start(): this;
   close(): void;
@@ -84,4 +94,4 @@ export class NewsClient {
 export function connect(options?: ClientOptions): NewsClient;
 export function parseCursor(cursor: unknown): { epoch: string; seq: number } | null;
 export function backoffDelay(attempt: number, initialDelayMs: number, maxDelayMs: number, random?: () => number): number;
-export function cursorKey(topics: string[] | null): string;
+export function cursorKey(topics: string[] | null, items?: string[]): string;

@@ -9,7 +9,10 @@
 /**
  * @typedef {object} ClientOptions
  * @property {string} [url] WebSocket URL of /ws; in a browser it defaults to this page's origin.
- * @property {string[] | null} [topics] Topics to follow; null or empty follows every topic.
+ * @property {string[] | null} [topics] Topics to follow; null or empty follows every topic (unless `items` is given).
+ * @property {string[]} [items] Item ids to follow whatever their topics become (a story page); with no
+ *   topics, the client follows only these items.
+ * @property {'card' | 'full'} [detail] 'card' (the default): items without their body; 'full': whole items.
  * @property {string | null} [cursor] Where to resume from; without one the client starts at "now".
  * @property {any} [WebSocket] A WebSocket constructor (the `ws` package in Node 20).
  * @property {{ getItem(key: string): string | null, setItem(key: string, value: string): void } | null} [storage]
@@ -26,7 +29,7 @@
  */
 
 /**
- * @typedef {{ type: 'event', cursor: string, event: 'published' | 'updated' | 'retracted', item: any }} EventFrame
+ * @typedef {{ type: 'event', cursor: string, event: 'published' | 'updated' | 'retracted', item: any, leftTopics?: string[] }} EventFrame
  * @typedef {{ type: 'reset', cursor: string, reason: string, items: any[] }} ResetFrame
  * @typedef {{ attempt: number, delayMs?: number, code?: number, reason?: string }} StateInfo
  */
@@ -49,10 +52,11 @@ export function backoffDelay(attempt, initialDelayMs, maxDelayMs, random = Math.
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-/** The storage key for a topic set, so each filtered view resumes its own position. */
-export function cursorKey(topics) {
+/** The storage key for a topic set (and items followed), so each view resumes its own position. */
+export function cursorKey(topics, items = []) {
   const list = normaliseTopics(topics);
-  return `newswire:cursor:${list ? list.join(',') : 'all'}`;
+  const followed = [...new Set(items)].sort();
+  return `newswire:cursor:${list ? list.join(',') : followed.length ? '' : 'all'}${followed.length ? `:items:${followed.join(',')}` : ''}`;
 }
 
 function normaliseTopics(topics) {
@@ -67,8 +71,11 @@ export class NewsClient {
     this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
     if (!this.WebSocket) throw new Error('no WebSocket implementation: pass one as options.WebSocket');
     this.url = options.url ?? defaultUrl();
-    /** @type {string[] | null} */
-    this.topics = normaliseTopics(options.topics ?? null);
+    /** Item ids followed by id; with no topics, only these. */
+    this.items = [...new Set(options.items ?? [])];
+    /** @type {string[] | null} null: every topic; [] (with items): none. */
+    this.topics = this.items.length && !options.topics?.length ? [] : normaliseTopics(options.topics ?? null);
+    this.detail = options.detail ?? 'card';
     this.initialDelayMs = options.initialDelayMs ?? 1_000;
     this.maxDelayMs = options.maxDelayMs ?? 30_000;
     this.pongTimeoutMs = options.pongTimeoutMs ?? 10_000;
@@ -156,7 +163,7 @@ export class NewsClient {
   unsubscribe(topics) {
     if (this.topics === null) throw new Error('this client follows every topic: create one with a topic list to narrow it');
     const next = this.topics.filter((topic) => !topics.includes(topic));
-    if (next.length === 0) throw new Error('cannot leave a client with no topic: close it instead');
+    if (next.length === 0 && !this.items.length) throw new Error('cannot leave a client with no topic: close it instead');
     this.topics = next;
     return this.request({ type: 'unsubscribe', topics: [...topics] });
   }
@@ -186,8 +193,12 @@ export class NewsClient {
   open(state) {
     this.setState(state, { attempt: this.attempt });
     const url = new URL(this.url);
-    if (this.topics) url.searchParams.set('topics', this.topics.join(','));
+    if (this.topics?.length) url.searchParams.set('topics', this.topics.join(','));
     else url.searchParams.delete('topics');
+    if (this.items.length) url.searchParams.set('items', this.items.join(','));
+    else url.searchParams.delete('items');
+    if (this.detail !== 'card') url.searchParams.set('detail', this.detail);
+    else url.searchParams.delete('detail');
     if (this.cursor) url.searchParams.set('cursor', this.cursor);
     else url.searchParams.delete('cursor');
     let ws;
@@ -265,13 +276,24 @@ export class NewsClient {
     const at = parseCursor(frame.cursor);
     if (!at) return;
     if (at.epoch === this.epoch && at.seq <= this.seq) return; // seen already
-    if (this.topics && !frame.item.topics.some((topic) => this.topics.includes(topic))) {
+    if (!this.follows(frame)) {
       // Sent before an unsubscribe took effect: skip it but keep the position.
       this.adopt(frame.cursor, true);
       return;
     }
     this.adopt(frame.cursor, true);
     this.options.onEvent?.(frame);
+  }
+
+  /**
+   * Whether an event concerns what this client follows: its item, one of its
+   * topics, or a topic a correction just took it out of (`leftTopics`), so
+   * that a page of that topic can drop it.
+   */
+  follows(frame) {
+    if (this.topics === null || this.items.includes(frame.item.id)) return true;
+    const touches = (topics) => (topics ?? []).some((topic) => this.topics.includes(topic));
+    return touches(frame.item.topics) || touches(frame.leftTopics);
   }
 
   adopt(cursor, force) {
@@ -281,7 +303,7 @@ export class NewsClient {
     this.epoch = at.epoch;
     this.seq = at.seq;
     try {
-      this.storage?.setItem(cursorKey(this.topics), this.cursor);
+      this.storage?.setItem(cursorKey(this.topics, this.items), this.cursor);
     } catch {
       // Storage full or disabled: the in-memory cursor still works for this page.
     }
@@ -289,7 +311,7 @@ export class NewsClient {
 
   readStored() {
     try {
-      return this.storage?.getItem(cursorKey(this.topics)) ?? null;
+      return this.storage?.getItem(cursorKey(this.topics, this.items)) ?? null;
     } catch {
       return null;
     }

@@ -1,35 +1,68 @@
-// The story page follows its own item: a reader is told when the story is
-// corrected or withdrawn while they are reading it.
+// The story page follows its own item by id, whatever its topics become:
+// a correction is shown in place with its change note, and a kill removes
+// the story, leaving only a withdrawal notice with the reason.
+import { renderArticle, withdrawArticle } from './article.js';
 import { NewsClient } from './client.js';
 import { connectionIndicator } from './status.js';
 
 const main = document.getElementById('main');
+const article = main.querySelector('article');
 const notice = document.getElementById('article-notice');
 const id = main.dataset.id;
-const version = Number(main.dataset.version);
+let version = Number(main.dataset.version);
+let withdrawn = false;
 
-function show(text, withdrawn) {
-  notice.replaceChildren(text);
-  notice.classList.toggle('withdrawn', withdrawn);
-  main.classList.toggle('withdrawn', withdrawn);
+function tell(text, kind) {
+  notice.textContent = text;
+  notice.classList.toggle('withdrawn', kind === 'withdrawn');
   notice.hidden = false;
 }
 
+function correct(item) {
+  if (withdrawn || item.version <= version) return;
+  version = item.version;
+  main.dataset.version = String(version);
+  renderArticle(article, item);
+  document.title = `${item.headline} · ${document.title.split(' · ').pop()}`;
+  tell(`This story was updated${item.changeNote ? `: ${item.changeNote}` : '.'}`, 'updated');
+}
+
+function withdraw(reason) {
+  if (withdrawn) return;
+  withdrawn = true;
+  main.classList.add('withdrawn');
+  withdrawArticle(article, reason);
+  document.title = `Withdrawn · ${document.title.split(' · ').pop()}`;
+  tell(`This story was withdrawn${reason ? `: ${reason}` : '.'}`, 'withdrawn');
+  client.close();
+}
+
+/** After a reset the item may be gone: ask what became of it. */
+async function recheck() {
+  try {
+    const response = await fetch(`/api/v1/items/${encodeURIComponent(id)}`);
+    const body = await response.json();
+    if (response.status === 410) withdraw(body.error?.item?.reason);
+    else if (response.ok) correct(body.item);
+    else if (response.status === 404) tell('This story is no longer available.', 'withdrawn');
+  } catch {
+    // The connection indicator already tells the reader the page may be behind.
+  }
+}
+
 const client = new NewsClient({
-  topics: main.dataset.topics.split(','),
+  items: [id],
+  detail: 'full',
   onState: connectionIndicator(document.getElementById('connection')),
   onEvent(frame) {
     if (frame.item.id !== id) return;
-    if (frame.event === 'retracted') {
-      show(`This story was withdrawn${frame.item.reason ? `: ${frame.item.reason}` : '.'}`, true);
-      return;
-    }
-    if (frame.item.version <= version) return;
-    const reload = document.createElement('a');
-    reload.href = location.pathname;
-    reload.textContent = 'Read the latest version';
-    show(`This story has been updated${frame.item.changeNote ? ` (${frame.item.changeNote})` : ''}. `, false);
-    notice.append(reload);
+    if (frame.event === 'retracted') withdraw(frame.item.reason);
+    else correct(frame.item);
+  },
+  onReset(frame) {
+    const item = frame.items.find((candidate) => candidate.id === id);
+    if (item) correct(item);
+    else void recheck();
   },
 });
 client.start();

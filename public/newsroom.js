@@ -358,14 +358,38 @@ function recentRow(item) {
   return row;
 }
 
-recentList.addEventListener('click', (event) => {
+recentList.addEventListener('click', async (event) => {
   const button = event.target.closest('button[data-action]');
   if (!button) return;
   const item = items.get(button.closest('li').dataset.id);
   if (!item) return;
-  if (button.dataset.action === 'correct') enterCorrection(item);
-  else openWithdraw(item);
+  if (button.dataset.action !== 'correct') {
+    openWithdraw(item);
+    return;
+  }
+  // Lists carry cards (no body): a correction starts from the whole item as it is now.
+  const whole = isHeld(item) ? item : await loadWhole(item);
+  if (whole) enterCorrection(whole);
 });
+
+/** The whole current item (with its body), or null after saying why it cannot be corrected. */
+async function loadWhole(item) {
+  let response;
+  try {
+    response = await request('GET', `/api/v1/items/${encodeURIComponent(item.id)}`, { token: getToken() });
+  } catch {
+    say(`The server could not be reached to load “${item.headline}”. Try again.`, 'warn');
+    return null;
+  }
+  if (response.status === 200) return response.body.item;
+  if (response.status === 410) {
+    apply({ event: 'retracted', item: { id: item.id } });
+    say(`“${item.headline}” was withdrawn meanwhile.`, 'warn');
+    return null;
+  }
+  say(describeFailure(response), 'warn');
+  return null;
+}
 
 function updateCount() {
   const held = [...items.values()].filter(isHeld).length;

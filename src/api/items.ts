@@ -1,11 +1,12 @@
 // Newsroom API: publish, correct, retract, read. A write is acknowledged only
 // once the log holds it; only then does it go to the bus. An item under a
 // future embargo is held by the store (202) and released by the scheduler.
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Bus } from '../bus/bus.ts';
 import { formatCursor } from '../domain/cursor.ts';
+import { ALL_ITEMS } from '../domain/event.ts';
 import {
   contentHash,
   ID_PATTERN,
@@ -17,28 +18,53 @@ import {
 } from '../domain/item.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { type Store, StoreUnavailableError, type WriteResult } from '../store/store.ts';
-import { type AuthEnv, rateLimit, requireToken, tokenChecker } from './auth.ts';
+import type { ViewCache } from '../views/views.ts';
+import { type AuthEnv, type AuthOptions, rateLimit, requireToken, tokenChecker } from './auth.ts';
 import { type FieldError, fieldErrors, invalid, problem } from './errors.ts';
 
 export interface ItemsApiOptions {
   store: Store;
   bus: Bus;
+  views: ViewCache;
   metrics: Metrics;
-  tokens: readonly string[];
+  auth: AuthOptions;
   maxBodyBytes: number;
   publishPerMinute: number;
+  /** Most cards one list request may ask for. */
   listLimit: number;
+  /** Most whole items (with bodies) one list request may ask for. */
+  fullListLimit: number;
 }
 
 type Action = 'publish' | 'update' | 'retract';
+type Env = AuthEnv & { Variables: { stored?: boolean } };
 
-export function itemsApi(options: ItemsApiOptions): Hono<AuthEnv> {
-  const { store, bus, metrics } = options;
-  const api = new Hono<AuthEnv>();
-  const checkToken = tokenChecker(options.tokens);
+const ACTIONS: Record<string, Action> = { POST: 'publish', PUT: 'update', DELETE: 'retract' };
+const REJECTIONS: Record<number, string> = {
+  400: 'invalid',
+  401: 'no-token',
+  403: 'bad-token',
+  404: 'not-found',
+  413: 'too-large',
+  415: 'not-json',
+  429: 'rate-limited',
+};
+
+export function itemsApi(options: ItemsApiOptions): Hono<Env> {
+  const { store, bus, metrics, views } = options;
+  const api = new Hono<Env>();
+  const checkToken = tokenChecker(options.auth.tokens);
   const isPublisher = (c: Context) => typeof checkToken(c.req.header('authorization')) === 'object';
+  /** Writes the store never saw are counted by why they were refused. */
+  const countRejections: MiddlewareHandler<Env> = async (c, next) => {
+    await next();
+    if (c.res.status < 400 || c.get('stored')) return;
+    const reason = c.res.status === 429 && c.res.headers.get('content-type')?.includes('json') ? 'rate-limited' : REJECTIONS[c.res.status];
+    metrics.rejectedWrites.inc({ action: ACTIONS[c.req.method] ?? 'other', reason: reason ?? String(c.res.status) });
+  };
   const write = [
-    requireToken(options.tokens),
+    countRejections,
+    requireToken(options.auth),
     rateLimit(options.publishPerMinute),
     bodyLimit({
       maxSize: options.maxBodyBytes,
@@ -51,7 +77,8 @@ export function itemsApi(options: ItemsApiOptions): Hono<AuthEnv> {
   ] as const;
 
   /** Runs a store write, hands a new event to the bus, maps the outcome to HTTP. */
-  async function commit(c: Context, action: Action, run: () => Promise<WriteResult>, created = 200): Promise<Response> {
+  async function commit(c: Context<Env>, action: Action, run: () => Promise<WriteResult>, created = 200): Promise<Response> {
+    c.set('stored', true);
     const timer = metrics.publishLatency.startTimer({ action });
     let result: WriteResult;
     try {
@@ -133,10 +160,11 @@ export function itemsApi(options: ItemsApiOptions): Hono<AuthEnv> {
     const id = c.req.param('id');
     if (!ID_PATTERN.test(id)) return problem(c, 404, 'not-found', 'no item with this id');
     let body: unknown = {};
-    if (c.req.header('content-length') !== '0' && (c.req.header('content-type') ?? '').includes('json')) {
-      const read = await readJson(c);
+    if ((c.req.header('content-type') ?? '').includes('json')) {
+      // An empty body with a JSON type is no body: the reason may be in the query.
+      const read = await readJson(c, { emptyIsNothing: true });
       if (read instanceof Response) return read;
-      body = read;
+      body = read ?? {};
     }
     const reason = c.req.query('reason') ?? (isObject(body) ? body.reason : undefined);
     const parsed = retractBodySchema.safeParse({ reason });
@@ -163,15 +191,20 @@ export function itemsApi(options: ItemsApiOptions): Hono<AuthEnv> {
       topic: z.union([z.literal('all'), topicSchema]).optional(),
       limit: z.coerce.number().int().min(1).max(options.listLimit).default(20),
       status: z.enum(['published', 'scheduled']).default('published'),
+      detail: z.enum(['card', 'full']).default('card'),
     })
     .refine((query) => query.status !== 'scheduled' || query.topic === undefined || query.topic === 'all', {
       path: ['topic'],
       message: 'cannot be combined with status=scheduled: held items are listed all together',
+    })
+    .refine((query) => query.detail === 'card' || query.limit <= options.fullListLimit, {
+      path: ['limit'],
+      message: `may be at most ${options.fullListLimit} with detail=full (whole items carry their bodies)`,
     });
 
   /** Held items are the newsroom's business: listing them takes a token. */
-  const auth = requireToken(options.tokens);
-  const scheduledNeedsToken: MiddlewareHandler<AuthEnv> = async (c, next) => {
+  const auth = requireToken(options.auth);
+  const scheduledNeedsToken: MiddlewareHandler<Env> = async (c, next) => {
     if (c.req.query('status') === 'scheduled') return auth(c, next);
     await next();
   };
@@ -181,16 +214,19 @@ export function itemsApi(options: ItemsApiOptions): Hono<AuthEnv> {
       topic: c.req.query('topic') || undefined,
       limit: c.req.query('limit') || undefined,
       status: c.req.query('status') || undefined,
+      detail: c.req.query('detail') || undefined,
     });
     if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
-    const { topic, limit, status } = parsed.data;
+    const { topic, limit, status, detail } = parsed.data;
     if (status === 'scheduled') {
       const [items, head] = await Promise.all([store.scheduled(limit), store.head()]);
       c.header('Cache-Control', 'private, no-store');
       return c.json({ items, cursor: formatCursor(head.epoch, head.seq) });
     }
-    const snapshot = await store.snapshot(topic === 'all' ? undefined : topic, limit);
-    return c.json({ items: snapshot.items, cursor: formatCursor(snapshot.epoch, snapshot.headSeq) });
+    // Cards by default: a list costs what it shows, and shares the pages' view.
+    const view = await views.get([topic === undefined || topic === 'all' ? ALL_ITEMS : topic], detail);
+    c.header('Content-Type', 'application/json; charset=utf-8');
+    return c.body(`{"items":[${view.entries.slice(0, limit).map((entry) => entry.json).join(',')}],"cursor":"${formatCursor(view.epoch, view.headSeq)}"}`);
   });
 
   return api;
@@ -200,13 +236,20 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-async function readJson(c: Context): Promise<unknown> {
+async function readJson(c: Context, { emptyIsNothing = false } = {}): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
     return problem(c, 415, 'unsupported-media-type', 'send the body as JSON with "Content-Type: application/json"');
   }
+  let text: string;
   try {
-    return await c.req.json();
+    text = await c.req.text();
+  } catch {
+    return problem(c, 400, 'invalid-json', 'the body could not be read');
+  }
+  if (emptyIsNothing && text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
   } catch {
     return problem(c, 400, 'invalid-json', 'the body is not valid JSON');
   }

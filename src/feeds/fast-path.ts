@@ -6,7 +6,6 @@ import type { FeedCache, RenderedFeed } from './cache.ts';
 import { feedCacheControl, Memo, notModified, parseName } from './routes.ts';
 
 export interface FeedFastPathOptions {
-  publicUrl: string | undefined;
   maxAgeSeconds: number;
   /** Headers the framework's middleware adds to every /feeds response (security, CORS). */
   baseHeaders: [string, string][];
@@ -41,10 +40,7 @@ export function feedFastPath(cache: FeedCache, options: FeedFastPathOptions) {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.url?.startsWith('/feeds/')) return false;
     const name = names.get(req.url);
     if (!name) return false;
-    const host = req.headers.host;
-    const baseUrl = options.publicUrl ?? (host ? `http://${host}` : undefined);
-    if (!baseUrl) return false;
-    const feed = cache.peek(name.topic, name.format, baseUrl);
+    const feed = cache.peek(name.topic, name.format);
     if (!feed) return false;
     const headers = headersFor(feed);
     const ims = req.headers['if-modified-since'];

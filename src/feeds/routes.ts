@@ -15,11 +15,10 @@ export interface FeedName {
   format: FeedFormat;
 }
 
-export function feedRoutes(cache: FeedCache, options: { publicUrl: string | undefined; maxAgeSeconds: number }) {
+export function feedRoutes(cache: FeedCache, options: { maxAgeSeconds: number }) {
   const feeds = new Hono();
   const cacheControl = feedCacheControl(options.maxAgeSeconds);
   const names = new Memo<FeedName | null>(1_000, parseName);
-  const origins = new Memo<string>(100, (prefix) => new URL(prefix).origin);
 
   const respond = (c: Context, feed: RenderedFeed): Response => {
     c.header('ETag', feed.etag);
@@ -38,10 +37,9 @@ export function feedRoutes(cache: FeedCache, options: { publicUrl: string | unde
     if (!name) {
       return problem(c, 404, 'not-found', 'feeds are /feeds/{topic}.rss, .atom or .json; topic "all" is every item');
     }
-    const baseUrl = options.publicUrl ?? origins.get(originPrefix(c.req.url));
-    const fresh = cache.peek(name.topic, name.format, baseUrl);
+    const fresh = cache.peek(name.topic, name.format);
     if (fresh) return respond(c, fresh);
-    return cache.get(name.topic, name.format, baseUrl).then((feed) => respond(c, feed));
+    return cache.get(name.topic, name.format).then((feed) => respond(c, feed));
   });
   return feeds;
 }
@@ -55,12 +53,6 @@ export function parseName(name: string): FeedName | null {
   const topic = match?.[1] ?? '';
   const valid = topic === 'all' || (topic.length <= LIMITS.topicLength && TOPIC_PATTERN.test(topic));
   return match && valid ? { topic, format: match[2] as FeedFormat } : null;
-}
-
-/** "http://host:port" of a request URL, without parsing it (the parse is memoised per prefix). */
-function originPrefix(url: string): string {
-  const slash = url.indexOf('/', url.indexOf('//') + 2);
-  return slash < 0 ? url : url.slice(0, slash);
 }
 
 /** A bounded map of results of a pure function of a string. */

@@ -89,3 +89,13 @@ export function withdrawnPage(siteTitle: string, reason: string | undefined): st
     }<p><a href="/">Back to the latest news</a></p></main>`,
   });
 }
+
+export function badRequestPage(siteTitle: string, problem: string): string {
+  return shell({
+    siteTitle,
+    title: `Page not available · ${siteTitle}`,
+    bodyClass: 'page-message',
+    robots: 'noindex',
+    body: html`<main id="main" class="message"><h1>This page cannot be shown</h1><p class="request-problem">${problem}</p><p><a href="/">Back to the latest news</a></p></main>`,
+  });
+}

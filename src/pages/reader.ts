@@ -90,7 +90,7 @@ export function itemPage(siteTitle: string, item: Item): string {
     scripts: ['item.js'],
     feeds: item.topics.map((topic) => ({ title: `${siteTitle}: ${topicName(topic)}`, topic })),
     tools: html`<div class="masthead-tools">${connectionStatus()}</div>`,
-    body: html`<main id="main" class="article priority-${item.priority}" data-id="${item.id}" data-version="${item.version}" data-topics="${item.topics.join(',')}">
+    body: html`<main id="main" class="article priority-${item.priority}" data-id="${item.id}" data-version="${item.version}">
 <p id="article-notice" class="article-notice" role="status" hidden></p>
 <article lang="${lang}">
 <p class="story-kicker">${priorityLabel(item)}${item.topics.map((topic) => html`<a class="topic" href="${topicHref(topic)}">${topicName(topic)}</a>`)}</p>

@@ -135,7 +135,8 @@ describe('newsroom console', () => {
   it('corrects an item in place: loaded into the form, sent with PUT and a change note', async () => {
     const row = page.locator('#recent-list > li', { hasText: 'Storm warning lifted' });
     await row.getByRole('button', { name: /^Correct/ }).click();
-    expect(await page.locator('#editor-title').textContent()).toBe('Correct an item');
+    // The list shows cards: the console loads the whole item (its body too) before filling the form.
+    await expect.poll(() => page.locator('#editor-title').textContent()).toBe('Correct an item');
     const headline = field('headline').locator('textarea');
     expect(await headline.inputValue()).toBe('Storm warning lifted for coastal areas as winds ease overnight');
     expect(await field('topics').locator('input').inputValue()).toBe('weather, national');
@@ -198,7 +199,7 @@ describe('newsroom console', () => {
     expect(await page.locator('#withdraw-headline').textContent()).toBe(hostile);
     await page.locator('#withdraw-cancel').click();
     await row.getByRole('button', { name: /^Correct/ }).click();
-    expect(await field('headline').locator('textarea').inputValue()).toBe(hostile);
+    await expect.poll(() => field('headline').locator('textarea').inputValue()).toBe(hostile);
     await page.locator('#cancel-correction').click();
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     await api(server, 'DELETE', '/api/v1/items/hostile-headline', { reason: 'test' });

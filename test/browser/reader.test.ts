@@ -233,21 +233,79 @@ describe('reader page', () => {
     await watched.close();
   });
 
-  it('tells a reader of a story page when it is corrected or withdrawn', async () => {
-    const item = await publish({ headline: 'Talks resume in the capital', body: 'First paragraph.\n\nSecond paragraph.', topics: ['world'] });
+  it('a story corrected out of a topic, then killed: every open page follows it, and no page brings it back', async () => {
+    const image = { url: `${server.url}/assets/favicon.svg`, alt: 'The delegations at the table' };
+    const item = await publish({
+      headline: 'Coalition talks stall over the budget',
+      summary: 'Negotiators broke off after six hours without agreement on spending.',
+      body: 'First paragraph of the talks.\n\nSecond paragraph, with the quotes.',
+      topics: ['politics', 'business'],
+      image,
+    });
+    const front = reader.page;
+    const business = await openPage(browser, `${server.url}/?topics=business`);
     const story = await openPage(browser, `${server.url}/items/${item.id}`);
-    await waitForState(story.page, 'live');
-    expect(await story.page.locator('.article-body p').allTextContents()).toEqual(['First paragraph.', 'Second paragraph.']);
-    await api(server, 'PUT', `/api/v1/items/${item.id}`, { ...newItem({ id: item.id }), headline: 'Talks resume in the capital', topics: ['world'], changeNote: 'Adds the time of the meeting' });
-    const notice = story.page.locator('#article-notice');
-    await expect.poll(() => notice.textContent()).toContain('This story has been updated (Adds the time of the meeting)');
-    await api(server, 'DELETE', `/api/v1/items/${item.id}`, { reason: 'Published in error' });
-    await expect.poll(() => notice.textContent()).toBe('This story was withdrawn: Published in error');
+    const console = await openPage(browser, `${server.url}/newsroom`);
+    await Promise.all([business, story, console].map((p) => waitForState(p.page, 'live')));
+    const card = (p: Page) => p.locator(`#item-${item.id}`);
+    await card(front).waitFor();
+    expect(await card(business.page).count()).toBe(1);
+    await console.page.locator(`#recent-list > li[data-id="${item.id}"]`).waitFor();
+    expect(await story.page.locator('.article-body p').allTextContents()).toEqual([
+      'First paragraph of the talks.',
+      'Second paragraph, with the quotes.',
+    ]);
+
+    // A correction takes it out of business: that page drops it; the others show it corrected.
+    const put = await api(server, 'PUT', `/api/v1/items/${item.id}`, {
+      headline: 'Coalition talks stall over the budget and defence',
+      summary: 'Negotiators broke off after six hours.',
+      body: 'First paragraph, corrected.\n\nA new second paragraph.',
+      topics: ['politics'],
+      image,
+      changeNote: 'Adds defence; moves the story to politics',
+    });
+    expect(put.status).toBe(200);
+    await expect.poll(() => card(business.page).count()).toBe(0);
+    await expect.poll(() => card(front).getAttribute('data-version')).toBe('2');
+    expect(await card(front).locator('.change-note').textContent()).toBe('Adds defence; moves the story to politics');
+    const article = story.page.locator('#main article');
+    await expect.poll(() => article.locator('h1').textContent()).toBe('Coalition talks stall over the budget and defence');
+    expect(await article.locator('.article-body p').allTextContents()).toEqual(['First paragraph, corrected.', 'A new second paragraph.']);
+    expect(await article.locator('.change-note').textContent()).toBe('Adds defence; moves the story to politics');
+    expect(await article.locator('.story-kicker .topic').allTextContents()).toEqual(['politics']);
+    expect(await story.page.locator('#article-notice').textContent()).toBe('This story was updated: Adds defence; moves the story to politics');
+    expect(await story.page.title()).toContain('Coalition talks stall over the budget and defence');
+
+    // A kill: gone from every list; the story page keeps only the notice and the reason.
+    expect((await api(server, 'DELETE', `/api/v1/items/${item.id}`, { reason: 'Legal hold on the negotiation papers' })).status).toBe(200);
+    await expect.poll(() => card(front).count()).toBe(0);
+    await expect.poll(() => console.page.locator(`#recent-list > li[data-id="${item.id}"]`).count()).toBe(0);
+    await expect.poll(() => story.page.locator('#article-notice').textContent()).toBe(
+      'This story was withdrawn: Legal hold on the negotiation papers',
+    );
+    const text = (await story.page.locator('#main').textContent()) ?? '';
+    for (const gone of ['Coalition talks', 'Negotiators', 'First paragraph', 'defence']) expect(text).not.toContain(gone);
+    expect(await story.page.locator('#main img, #main .article-body, #main .article-standfirst').count()).toBe(0);
+    expect(await story.page.title()).not.toContain('Coalition');
     await screenshot(story.page, 'story-withdrawn');
+
+    // Nothing brings it back: first paints, the list, feeds and a stale cursor's reset all leave it out.
+    await business.page.reload();
+    await waitForState(business.page, 'live');
+    expect(await card(business.page).count()).toBe(0);
     const gone = await story.page.request.get(`${server.url}/items/${item.id}`);
     expect(gone.status()).toBe(410);
-    expect(story.problems).toEqual([]);
-    await story.close();
+    expect(await gone.text()).toContain('Legal hold on the negotiation papers');
+    expect(await gone.text()).not.toContain('Coalition talks');
+    const listed = await api(server, 'GET', '/api/v1/items?limit=100');
+    expect(listed.body.items.map((i: { id: string }) => i.id)).not.toContain(item.id);
+    const feed = await (await fetch(`${server.url}/feeds/politics.json`)).text();
+    expect(feed).not.toContain(item.id);
+    for (const watched of [business, story, console]) {
+      expect(watched.problems).toEqual([]);
+      await watched.close();
+    }
   });
 
   it('renders hostile text as text: no markup, no script, no dialog', async () => {

@@ -220,7 +220,8 @@ describe('bad input on the socket', () => {
 describe('slow consumers', () => {
   it('closes a reader that does not drain with 4008; it resumes by cursor and loses nothing', async () => {
     const slow = await startServer({ env: { WS_SEND_BUFFER_BYTES: '65536' } });
-    const client = await TestClient.connect(slow.wsUrl, { topics: ['firehose'] });
+    // Whole items, bodies and all: cards alone would take long to fill a buffer.
+    const client = await TestClient.connect(`${slow.wsUrl}?detail=full`, { topics: ['firehose'] });
     await client.waitForType('welcome');
     const start = client.cursor as string;
     // Stop reading: the kernel buffers fill, then the server's send buffer.
