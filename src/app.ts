@@ -1,51 +1,40 @@
-// Composition: store → bus → hub → transports (WebSocket, feeds, pages, API).
+// Composition: store → bus → hub → transports (WebSocket, feeds, pages, API),
+// behind the edge that bounds what any one address may take.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { HttpBindings } from '@hono/node-server';
 import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
+import { tokenChecker } from './api/auth.ts';
 import { problem } from './api/errors.ts';
 import { itemsApi } from './api/items.ts';
+import { createBackends } from './backends.ts';
 import type { Bus, BusSink } from './bus/bus.ts';
-import { LocalBus } from './bus/local.ts';
-import type { Config } from './config.ts';
-import { formatCursor } from './domain/cursor.ts';
-import { ID_PATTERN } from './domain/item.ts';
+import { type Config, StartupError } from './config.ts';
+import { ProxyTrust } from './edge/address.ts';
+import { ceilingsFor, openFilesLimit } from './edge/files.ts';
+import { Edge } from './edge/guard.ts';
+import { PublicOrigin } from './edge/public-origin.ts';
 import { FeedCache } from './feeds/cache.ts';
 import { feedFastPath } from './feeds/fast-path.ts';
 import { feedRoutes } from './feeds/routes.ts';
 import { Hub } from './hub/hub.ts';
 import type { Logger } from './ops/logger.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
-import { notFoundPage, withdrawnPage } from './pages/layout.ts';
-import { newsroomPage } from './pages/newsroom.ts';
-import { itemPage, readerPage } from './pages/reader.ts';
+import { pageRoutes } from './pages/routes.ts';
 import { Gateway } from './realtime/gateway.ts';
-import { parseTopicsParam } from './realtime/protocol.ts';
 import { Scheduler } from './schedule/scheduler.ts';
-import { latestFor } from './store/latest.ts';
-import { SqliteStore } from './store/sqlite.ts';
+import { describeStoreProblem } from './store/redis.ts';
 import { type Store, StoreUnavailableError } from './store/store.ts';
+import { ViewCache } from './views/views.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
-
-export interface Backends {
-  store: Store;
-  bus: Bus;
-}
-
-/** The embedded default, or Redis when REDIS_URL is set. */
-export async function createBackends(config: Config, logger: Logger, metrics: Metrics): Promise<Backends> {
-  if (config.redisUrl) {
-    const { createRedisBackends } = await import('./redis.ts');
-    return createRedisBackends(config, logger, metrics);
-  }
-  const store = new SqliteStore({ dataDir: config.dataDir, retention: config.retention });
-  return { store, bus: new LocalBus(store) };
-}
+/** Probes are never rate-limited: monitoring must see a process under attack. */
+const PROBES = new Set(['/healthz', '/readyz']);
 
 export interface Runtime {
   readonly server: Server;
@@ -61,59 +50,116 @@ export interface Runtime {
 export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const metrics = createMetrics();
   const { store, bus } = await createBackends(config, logger, metrics);
-  const hub = new Hub({
-    onDeliver(event, reached) {
-      metrics.events.inc({ type: event.type });
-      metrics.deliveries.inc(reached);
-      metrics.busLag.observe(Math.max(0, Date.now() - Date.parse(event.at)) / 1000);
+  const { limits } = config;
+  const hub = new Hub(
+    {
+      onDeliver(event, reached) {
+        metrics.events.inc({ type: event.type });
+        metrics.deliveries.inc(reached);
+        metrics.busLag.observe(Math.max(0, Date.now() - Date.parse(event.at)) / 1000);
+      },
     },
-  }, config.limits.resumeMemoryEvents);
-  const feeds = new FeedCache({
+    { events: limits.resumeMemoryEvents, bytes: limits.resumeMemoryBytes },
+  );
+  const listLimit = Math.max(100, limits.snapshotItems);
+  const views = new ViewCache({
     store,
+    limits: { card: listLimit, full: config.feed.items },
+    maxBytes: limits.viewCacheBytes,
+    onRead: (detail) => metrics.viewBuilds.inc({ detail }),
+  });
+  const publicOrigin = new PublicOrigin(config.publicUrl, logger);
+  const feeds = new FeedCache({
+    views,
     metrics,
     siteTitle: config.siteTitle,
-    items: config.feed.items,
     maxAgeSeconds: config.feed.maxAgeSeconds,
+    maxBytes: limits.feedCacheBytes,
+    baseUrl: () => publicOrigin.base,
+  });
+
+  const ceilings = ceilingsFor(openFilesLimit());
+  const wsMax = Math.min(limits.wsMaxConnections ?? ceilings.webSockets, ceilings.webSockets);
+  if (limits.wsMaxConnections !== undefined && limits.wsMaxConnections > ceilings.webSockets) {
+    logger.warn(
+      { configured: limits.wsMaxConnections, ceiling: ceilings.webSockets },
+      'WS_MAX_CONNECTIONS is above what the open-files limit allows: using the ceiling (raise `ulimit -n` for more)',
+    );
+  }
+  const edge = new Edge({
+    trust: new ProxyTrust(config.trustProxy),
+    limits: {
+      connectionsPerAddress: limits.connectionsPerAddress,
+      newConnectionsPerSecond: limits.newConnectionsPerSecond,
+      requestsPer10s: limits.requestsPer10s,
+    },
+    ceilings,
+    metrics,
+    logger,
   });
   const gateway = new Gateway({
     hub,
     store,
+    views,
     metrics,
     logger,
+    edge,
     allowedOrigins: config.allowedOrigins,
+    publicOrigin: config.publicUrl ? new URL(config.publicUrl).origin : undefined,
     limits: {
-      maxPayload: config.limits.wsMaxPayload,
-      maxTopics: config.limits.wsMaxTopics,
-      sendBuffer: config.limits.wsSendBuffer,
-      heartbeatMs: config.limits.wsHeartbeatMs,
-      maxConnections: config.limits.wsMaxConnections,
-      messagesPer10s: config.limits.wsMessagesPer10s,
-      snapshotItems: config.limits.snapshotItems,
+      maxPayload: limits.wsMaxPayload,
+      maxTopics: limits.wsMaxTopics,
+      maxItems: limits.wsMaxItems,
+      sendBuffer: limits.wsSendBuffer,
+      heartbeatMs: limits.wsHeartbeatMs,
+      maxConnections: wsMax,
+      messagesPer10s: limits.wsMessagesPer10s,
+      snapshotItems: limits.snapshotItems,
     },
   });
 
   const sink: BusSink = {
     event(event, epoch) {
-      hub.deliver(event, epoch);
+      // Views and feeds first: whatever a reader is served after this knows of the event.
+      views.invalidate(event, epoch);
       feeds.invalidate(event);
+      hub.deliver(event, epoch);
     },
     reset(epoch, headSeq) {
       logger.warn({ epoch, headSeq }, 'the log was replaced (new epoch): sending every client a reset');
-      hub.startAt(epoch, headSeq);
+      views.startAt(epoch, headSeq);
       feeds.invalidateAll();
+      hub.startAt(epoch, headSeq);
       void gateway.resetAll('epoch-changed');
     },
   };
 
-  const app = createApp({ config, store, bus, metrics, feeds, logger });
+  const app = createApp({ config, store, bus, metrics, feeds, views, edge, logger, listLimit });
   const honoListener = getRequestListener(app.fetch, { hostname: config.host });
   let feedPolls: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
-  const server = createServer((req, res) => {
-    if (feedPolls?.(req, res)) return;
-    void honoListener(req, res);
-  });
+  const server = createServer(
+    {
+      // A slow or silent client is let go quickly: each connection is a file descriptor.
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveMs,
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      const path = req.url ?? '/';
+      if (!publicOrigin.origin) publicOrigin.offer(req.headers.host, edge.client(req).proto);
+      if (!PROBES.has(path) && edge.limitRequest(req, res)) return;
+      if (feedPolls?.(req, res)) {
+        metrics.httpRequests.inc({ route: '/feeds/:name', method: req.method ?? 'GET', status: String(res.statusCode) });
+        return;
+      }
+      void honoListener(req, res);
+    },
+  );
+  // A connection that says nothing at all is closed too (a request in progress has its own timeouts).
+  server.timeout = limits.headersTimeoutMs + limits.keepAliveMs;
+  edge.attach(server);
   server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
-  server.keepAliveTimeout = 65_000;
 
   let trimTimer: NodeJS.Timeout | undefined;
   const scheduler = new Scheduler({ store, bus, logger, metrics });
@@ -127,10 +173,13 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     metrics,
     async start() {
       const origin = await bus.start(sink);
+      views.startAt(origin.epoch, origin.seq);
       hub.startAt(origin.epoch, origin.seq);
       await store.trim().catch((error: unknown) => logger.warn({ err: error }, 'retention trim failed'));
       trimTimer = setInterval(() => {
         store.trim().catch((error: unknown) => logger.warn({ err: error }, 'retention trim failed'));
+        metrics.cacheBytes.set({ cache: 'views' }, views.size.bytes);
+        metrics.cacheBytes.set({ cache: 'recent-events' }, hub.recent.size.bytes);
       }, 60_000);
       trimTimer.unref();
       // After the bus: a released item's event must have somewhere to go.
@@ -139,9 +188,15 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       // middleware gives them: ask the app once which those are.
       const probe = await app.request('/feeds/-.rss');
       const baseHeaders = [...probe.headers].filter(([name]) => !/^content-(type|length)$/.test(name));
-      feedPolls = feedFastPath(feeds, { publicUrl: config.publicUrl, maxAgeSeconds: config.feed.maxAgeSeconds, baseHeaders });
+      feedPolls = feedFastPath(feeds, { maxAgeSeconds: config.feed.maxAgeSeconds, baseHeaders });
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (error: NodeJS.ErrnoException) => {
+          const where = `${config.host}:${config.port}`;
+          if (error.code === 'EADDRINUSE') reject(new StartupError(`PORT: ${where} is already in use by another process`));
+          else if (error.code === 'EACCES') reject(new StartupError(`PORT: this process may not listen on ${where} (a port below 1024 needs privileges)`));
+          else if (error.code === 'EADDRNOTAVAIL') reject(new StartupError(`HOST: ${config.host} is not an address of this machine`));
+          else reject(error);
+        });
         // A reconnect storm arrives faster than Node's default backlog (511) drains.
         server.listen({ port: config.port, host: config.host, backlog: 4_096 }, () => resolve());
       });
@@ -167,11 +222,25 @@ interface AppDeps {
   bus: Bus;
   metrics: Metrics;
   feeds: FeedCache;
+  views: ViewCache;
+  edge: Edge;
   logger: Logger;
+  listLimit: number;
 }
 
-export function createApp({ config, store, bus, metrics, feeds, logger }: AppDeps): Hono {
-  const app = new Hono();
+type AppEnv = { Bindings: HttpBindings };
+
+export function createApp({ config, store, bus, metrics, feeds, views, edge, logger, listLimit }: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const addressOf = (c: Context<AppEnv>) => (c.env?.incoming ? edge.client(c.env.incoming).address : 'unknown');
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.req.routePath || 'unmatched';
+    metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
+    metrics.httpDuration.observe({ route }, (performance.now() - started) / 1000);
+  });
 
   app.use(
     '*',
@@ -211,14 +280,30 @@ export function createApp({ config, store, bus, metrics, feeds, logger }: AppDep
       await store.ping();
       checks.store = 'ok';
     } catch (error) {
-      checks.store = error instanceof Error ? error.message : 'unreachable';
+      checks.store = `${store.kind === 'redis' ? 'Redis' : 'SQLite'} store unavailable: ${describeStoreProblem(error)}; writes answer 503 until it is back`;
     }
-    checks.bus = bus.isLive() ? 'ok' : 'fan-out is not live';
+    checks.bus = bus.isLive()
+      ? 'ok'
+      : bus.kind === 'redis'
+        ? 'live fan-out is paused: the Redis subscriber connection is down; events are read from the log when it is back, none is lost'
+        : 'live fan-out has not started';
     const ready = checks.store === 'ok' && checks.bus === 'ok';
     return c.json({ status: ready ? 'ready' : 'unready', checks }, ready ? 200 : 503);
   });
+
+  const metricsToken = config.metricsToken ? tokenChecker([config.metricsToken]) : undefined;
   app.get('/metrics', async (c) => {
+    // With METRICS_TOKEN, a bearer token; without it, loopback only: metrics describe the operator's fleet.
+    if (metricsToken) {
+      if (typeof metricsToken(c.req.header('authorization')) !== 'object') {
+        c.header('WWW-Authenticate', 'Bearer realm="metrics"');
+        return problem(c, 401, 'unauthorized', 'send "Authorization: Bearer <METRICS_TOKEN>"');
+      }
+    } else if (!isLoopback(c.env?.incoming?.socket.remoteAddress) || c.req.header('x-forwarded-for')) {
+      return problem(c, 403, 'forbidden', 'metrics are served to loopback clients only; set METRICS_TOKEN to read them from elsewhere');
+    }
     c.header('Content-Type', metrics.registry.contentType);
+    c.header('Cache-Control', 'no-store');
     return c.body(await metrics.registry.metrics());
   });
 
@@ -227,48 +312,39 @@ export function createApp({ config, store, bus, metrics, feeds, logger }: AppDep
     itemsApi({
       store,
       bus,
+      views,
       metrics,
-      tokens: config.publisherTokens,
+      auth: {
+        tokens: config.publisherTokens,
+        failuresPerMinute: config.limits.authFailuresPerMinute,
+        addressOf,
+        metrics,
+        logger,
+      },
       maxBodyBytes: config.limits.maxBodyBytes,
       publishPerMinute: config.limits.publishPerMinute,
-      listLimit: Math.max(100, config.limits.snapshotItems),
+      listLimit,
+      fullListLimit: config.feed.items,
     }),
   );
-  app.route('/feeds', feedRoutes(feeds, { publicUrl: config.publicUrl, maxAgeSeconds: config.feed.maxAgeSeconds }));
-
-  app.get('/', async (c) => {
-    const parsed = parseTopicsParam(c.req.query('topics') ?? null, config.limits.wsMaxTopics);
-    if ('error' in parsed) return problem(c, 400, 'invalid-request', parsed.error);
-    const snapshot = await latestFor(store, parsed.topics, config.limits.snapshotItems);
-    c.header('Cache-Control', 'no-cache');
-    return c.html(
-      readerPage({
-        siteTitle: config.siteTitle,
-        topics: parsed.topics ? [...parsed.topics] : null,
-        items: snapshot.items,
-        cursor: formatCursor(snapshot.epoch, snapshot.headSeq),
-      }),
-    );
-  });
-  app.get('/items/:id', async (c) => {
-    const id = c.req.param('id');
-    const item = ID_PATTERN.test(id) ? await store.getItem(id) : null;
-    // A held item does not exist for readers until its embargo lifts.
-    if (!item || item.status === 'scheduled') return c.html(notFoundPage(config.siteTitle), 404);
-    if (item.status === 'retracted') return c.html(withdrawnPage(config.siteTitle, item.reason), 410);
-    c.header('Cache-Control', 'no-cache');
-    return c.html(itemPage(config.siteTitle, item));
-  });
-
-  // Newsroom console: a static shell; the token lives in the tab, never in a cookie.
-  app.get('/newsroom', (c) => {
-    c.header('Cache-Control', 'no-store');
-    return c.html(newsroomPage(config.siteTitle));
-  });
-  app.use(
-    '/assets/*',
-    serveStatic({ root: PUBLIC_DIR, rewriteRequestPath: (path) => path.replace(/^\/assets/, '') }),
+  app.route('/feeds', feedRoutes(feeds, { maxAgeSeconds: config.feed.maxAgeSeconds }));
+  app.route(
+    '/',
+    pageRoutes({
+      store,
+      views,
+      siteTitle: config.siteTitle,
+      snapshotItems: config.limits.snapshotItems,
+      maxTopics: config.limits.pageMaxTopics,
+    }),
   );
+
+  // Type definitions are documentation here: served as text, never as a script.
+  app.use('/assets/*', async (c, next) => {
+    await next();
+    if (c.req.path.endsWith('.ts') && c.res.ok) c.res.headers.set('Content-Type', 'text/plain; charset=utf-8');
+  });
+  app.use('/assets/*', serveStatic({ root: PUBLIC_DIR, rewriteRequestPath: (path) => path.replace(/^\/assets/, '') }));
 
   app.notFound((c) => problem(c, 404, 'not-found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {
@@ -280,4 +356,8 @@ export function createApp({ config, store, bus, metrics, feeds, logger }: AppDep
     return problem(c, 500, 'internal', 'internal error');
   });
   return app;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '::1' || address?.startsWith('127.') === true || address?.startsWith('::ffff:127.') === true;
 }

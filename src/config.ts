@@ -1,8 +1,17 @@
 // Environment → validated settings. A bad value stops the process at start
-// with a message that names the variable.
+// with a message that names the variable and says what it must be.
 import { z } from 'zod';
+import { proxyEntryProblem } from './edge/address.ts';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) => {
+  const rule = `must be a whole number from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, rule)
+    .transform(Number)
+    .pipe(z.number().int().min(min, rule).max(max, rule));
+};
 const list = z
   .string()
   .transform((value) =>
@@ -11,28 +20,48 @@ const list = z
       .map((part) => part.trim())
       .filter(Boolean),
   );
+const MB = 1024 * 1024;
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'], { message: 'must be development, production or test' })
+    .default('development'),
   PORT: int(0, 65_535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
   PUBLIC_URL: z
     .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL, e.g. https://news.example.com' })
     .optional(),
-  DATA_DIR: z.string().min(1).default('./data'),
+  DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),
   PUBLISHER_TOKENS: list
     .pipe(z.array(z.string().min(16, 'each token must be at least 16 characters')))
     .optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ALLOWED_ORIGINS: list
     .pipe(
       z.array(
-        z.union([z.literal('*'), z.url({ message: 'each origin must look like https://news.example.com' })]),
+        z.union([z.literal('*'), z.url({ message: 'each origin must look like https://news.example.com' })], {
+          message: 'each origin must look like https://news.example.com, or be *',
+        }),
       ),
     )
     .optional(),
-  SITE_TITLE: z.string().min(1).max(120).default('Newswire'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: list
+    .pipe(
+      z.array(z.string()).superRefine((entries, ctx) => {
+        for (const entry of entries) {
+          const problem = proxyEntryProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }
+      }),
+    )
+    .optional(),
+  SITE_TITLE: z.string().min(1, 'must not be empty').max(120, 'must be at most 120 characters').default('Newswire'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
   RETENTION_EVENTS: int(100, 100_000_000).default(100_000),
   RETENTION_HOURS: int(1, 24 * 365).default(24 * 7),
   ITEM_RETENTION_DAYS: int(1, 3650).default(30),
@@ -40,17 +69,29 @@ const envSchema = z.object({
   FEED_MAX_AGE_SECONDS: int(0, 86_400).default(60),
   MAX_BODY_BYTES: int(1_024, 10_485_760).default(512 * 1024),
   PUBLISH_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+  AUTH_FAILURES_PER_MINUTE: int(1, 1_000_000).default(10),
   WS_MAX_PAYLOAD_BYTES: int(64, 1_048_576).default(4_096),
   WS_MAX_TOPICS: int(1, 1_000).default(64),
+  WS_MAX_ITEMS: int(1, 1_000).default(16),
+  PAGE_MAX_TOPICS: int(1, 100).default(8),
   WS_SEND_BUFFER_BYTES: int(1_024, 268_435_456).default(1_048_576),
   WS_HEARTBEAT_SECONDS: int(1, 3_600).default(30),
-  WS_MAX_CONNECTIONS: int(1, 10_000_000).default(100_000),
+  WS_MAX_CONNECTIONS: int(1, 10_000_000).optional(),
   WS_RATE_PER_10S: int(1, 100_000).default(50),
+  MAX_CONNECTIONS_PER_ADDRESS: int(1, 10_000_000).default(256),
+  CONNECTIONS_PER_SECOND_PER_ADDRESS: int(1, 10_000_000).default(20),
+  HTTP_RATE_PER_10S: int(1, 100_000_000).default(1_000),
+  HEADERS_TIMEOUT_SECONDS: int(1, 600).default(10),
+  REQUEST_TIMEOUT_SECONDS: int(1, 3_600).default(30),
+  KEEP_ALIVE_SECONDS: int(1, 3_600).default(5),
   SNAPSHOT_ITEMS: int(1, 500).default(50),
   RESUME_MEMORY_EVENTS: int(1, 1_000_000).default(4_096),
+  RESUME_MEMORY_BYTES: int(1_048_576, 17_179_869_184).default(64 * MB),
+  VIEW_CACHE_BYTES: int(1_048_576, 17_179_869_184).default(64 * MB),
+  FEED_CACHE_BYTES: int(1_048_576, 17_179_869_184).default(64 * MB),
   REDIS_KEY_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'may hold letters, digits and : _ -')
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'may hold letters, digits and : _ - (at most 64)')
     .default('newswire'),
   SHUTDOWN_GRACE_SECONDS: int(0, 600).default(10),
 });
@@ -68,7 +109,11 @@ export interface Config {
   publisherTokens: string[];
   /** True when the tokens were made up at start for a development run. */
   generatedToken: boolean;
+  /** Bearer token for /metrics; without one only loopback clients may read it. */
+  metricsToken: string | undefined;
   allowedOrigins: string[] | '*';
+  /** Reverse proxies whose X-Forwarded-* headers are believed. */
+  trustProxy: string[];
   siteTitle: string;
   logLevel: Env['LOG_LEVEL'];
   retention: { maxEvents: number; maxAgeMs: number; itemMaxAgeMs: number };
@@ -76,15 +121,28 @@ export interface Config {
   limits: {
     maxBodyBytes: number;
     publishPerMinute: number;
+    authFailuresPerMinute: number;
     wsMaxPayload: number;
     wsMaxTopics: number;
+    wsMaxItems: number;
+    pageMaxTopics: number;
     wsSendBuffer: number;
     wsHeartbeatMs: number;
-    wsMaxConnections: number;
+    /** Undefined: derived from the open-files limit at start. */
+    wsMaxConnections: number | undefined;
     wsMessagesPer10s: number;
+    connectionsPerAddress: number;
+    newConnectionsPerSecond: number;
+    requestsPer10s: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveMs: number;
     snapshotItems: number;
     /** Recent events each process keeps framed in memory to serve resumes. */
     resumeMemoryEvents: number;
+    resumeMemoryBytes: number;
+    viewCacheBytes: number;
+    feedCacheBytes: number;
   };
   shutdownGraceMs: number;
 }
@@ -96,24 +154,53 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Configuration that parses but cannot work here: a taken port, a data
+ * folder that cannot be written, a Redis that cannot be reached. One line
+ * for the operator, exit code 78 like a configuration error.
+ */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+/** Values never echoed back in an error message. */
+const SECRET = new Set(['PUBLISHER_TOKENS', 'METRICS_TOKEN', 'REDIS_URL']);
+
 /** Reads the environment; throws ConfigError naming each bad variable. */
 export function loadConfig(environment: Record<string, string | undefined> = process.env): Config {
   // An empty variable counts as unset, as shells and compose files tend to produce them.
   const present = Object.fromEntries(Object.entries(environment).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'environment');
+        const value = present[name];
+        const shown = value !== undefined && !SECRET.has(name) && value.length <= 80 ? ` (it is "${value}")` : '';
+        return `${name}: ${issue.message}${shown}`;
+      }),
+    );
   }
   const env = parsed.data;
   let tokens = env.PUBLISHER_TOKENS ?? [];
   let generatedToken = false;
+  const production: string[] = [];
   if (tokens.length === 0) {
     if (env.NODE_ENV === 'production') {
-      throw new ConfigError(['PUBLISHER_TOKENS: is required when NODE_ENV=production (comma-separated bearer tokens)']);
+      production.push('PUBLISHER_TOKENS: is required when NODE_ENV=production (comma-separated bearer tokens)');
     }
     tokens = [crypto.randomUUID().replaceAll('-', '')];
     generatedToken = true;
   }
+  if (env.NODE_ENV === 'production' && !env.PUBLIC_URL) {
+    production.push(
+      'PUBLIC_URL: is required when NODE_ENV=production (the address readers use, e.g. https://news.example.com): feeds carry absolute links and the server never takes them from a request',
+    );
+  }
+  if (production.length) throw new ConfigError(production);
   const origins = env.ALLOWED_ORIGINS ?? [];
   return {
     env: env.NODE_ENV,
@@ -125,7 +212,9 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     publisherTokens: tokens,
     generatedToken,
+    metricsToken: env.METRICS_TOKEN,
     allowedOrigins: origins.includes('*') ? '*' : origins.map((o) => new URL(o).origin),
+    trustProxy: env.TRUST_PROXY ?? [],
     siteTitle: env.SITE_TITLE,
     logLevel: env.LOG_LEVEL,
     retention: {
@@ -137,14 +226,26 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     limits: {
       maxBodyBytes: env.MAX_BODY_BYTES,
       publishPerMinute: env.PUBLISH_RATE_PER_MINUTE,
+      authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
       wsMaxPayload: env.WS_MAX_PAYLOAD_BYTES,
       wsMaxTopics: env.WS_MAX_TOPICS,
+      wsMaxItems: env.WS_MAX_ITEMS,
+      pageMaxTopics: env.PAGE_MAX_TOPICS,
       wsSendBuffer: env.WS_SEND_BUFFER_BYTES,
       wsHeartbeatMs: env.WS_HEARTBEAT_SECONDS * 1000,
       wsMaxConnections: env.WS_MAX_CONNECTIONS,
       wsMessagesPer10s: env.WS_RATE_PER_10S,
+      connectionsPerAddress: env.MAX_CONNECTIONS_PER_ADDRESS,
+      newConnectionsPerSecond: env.CONNECTIONS_PER_SECOND_PER_ADDRESS,
+      requestsPer10s: env.HTTP_RATE_PER_10S,
+      headersTimeoutMs: env.HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_SECONDS * 1000,
+      keepAliveMs: env.KEEP_ALIVE_SECONDS * 1000,
       snapshotItems: env.SNAPSHOT_ITEMS,
       resumeMemoryEvents: env.RESUME_MEMORY_EVENTS,
+      resumeMemoryBytes: env.RESUME_MEMORY_BYTES,
+      viewCacheBytes: env.VIEW_CACHE_BYTES,
+      feedCacheBytes: env.FEED_CACHE_BYTES,
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
   };

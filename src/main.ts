@@ -1,6 +1,6 @@
 // Process entry: configuration, start, and a clean drain on SIGTERM/SIGINT.
-import { createRuntime } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { createRuntime, type Runtime } from './app.ts';
+import { ConfigError, loadConfig, StartupError } from './config.ts';
 import { createLogger } from './ops/logger.ts';
 
 async function main(): Promise<void> {
@@ -15,8 +15,16 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const runtime = await createRuntime(config, logger);
-  const address = await runtime.start();
+  let address: Awaited<ReturnType<Runtime['start']>>;
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime(config, logger);
+    address = await runtime.start();
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    console.error(`Cannot start: ${error.message}`);
+    process.exit(78); // EX_CONFIG: the settings do not work on this machine
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const local = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
   logger.info(
@@ -54,6 +62,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(error instanceof ConfigError ? 78 : 1);
+  console.error(error instanceof ConfigError || error instanceof StartupError ? error.message : error);
+  process.exit(error instanceof ConfigError || error instanceof StartupError ? 78 : 1);
 });

@@ -1,10 +1,11 @@
-// Prometheus metrics of one process. Counters are bumped per event or per
-// connection, never per delivery, so metrics stay off the hot path.
+// Prometheus metrics of one process. Counters are bumped per event, per
+// request or per connection, never per delivery, so metrics stay off the hot
+// path. Process and Node.js metrics carry their conventional names.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'newswire_process_' });
+  collectDefaultMetrics({ register: registry });
   const metrics = {
     registry,
     connections: new Gauge({ name: 'newswire_ws_connections', help: 'Open WebSocket connections', registers: [registry] }),
@@ -72,6 +73,49 @@ export function createMetrics() {
       name: 'newswire_bus_lag_seconds',
       help: 'Time from the log accepting an event to this process fanning it out',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'newswire_http_requests_total',
+      help: 'HTTP requests answered, by route pattern, method and status',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'newswire_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by route pattern',
+      labelNames: ['route'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    rejectedWrites: new Counter({
+      name: 'newswire_api_rejected_writes_total',
+      help: 'Newsroom API writes refused before the store, by action and reason',
+      labelNames: ['action', 'reason'] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'newswire_auth_failures_total',
+      help: 'Requests with a missing or wrong publisher token, and refusals of addresses that kept failing',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    refusedConnections: new Counter({
+      name: 'newswire_refused_total',
+      help: 'Connections, upgrades and requests refused by a per-address limit or the process ceiling',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    viewBuilds: new Counter({
+      name: 'newswire_view_reads_total',
+      help: 'Store reads of item lists for pages, resets, lists and feeds (cache misses)',
+      labelNames: ['detail'] as const,
+      registers: [registry],
+    }),
+    cacheBytes: new Gauge({
+      name: 'newswire_cache_bytes',
+      help: 'Bytes held by the bounded caches (views, feeds, recent events)',
+      labelNames: ['cache'] as const,
       registers: [registry],
     }),
     feedRenders: new Counter({
