@@ -1,7 +1,7 @@
 // The story page's article: the same markup the server renders
 // (itemPage in src/pages/reader.ts), built in the browser when a correction
 // arrives, and the withdrawal notice that replaces it after a kill.
-import { absoluteTime } from './time.js';
+import { absoluteTime } from './shared/time.js';
 
 const LABELS = { flash: 'Flash', bulletin: 'Bulletin', urgent: 'Urgent' };
 

@@ -2,7 +2,7 @@
 // (src/pages/cards.ts), built with textContent only, so untrusted text can
 // never become markup.
 
-import { absoluteTime, relativeTime } from './time.js';
+import { absoluteTime, relativeTime } from './shared/time.js';
 
 export { absoluteTime, relativeTime };
 

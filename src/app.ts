@@ -33,6 +33,8 @@ import { type Store, StoreUnavailableError } from './store/store.ts';
 import { ViewCache } from './views/views.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
+/** Modules the server's pages and the browser both run (served as /assets/shared/). */
+const SHARED_DIR = fileURLToPath(new URL('./shared', import.meta.url));
 /** Probes are never rate-limited: monitoring must see a process under attack. */
 const PROBES = new Set(['/healthz', '/readyz']);
 
@@ -344,6 +346,7 @@ export function createApp({ config, store, bus, metrics, feeds, views, edge, log
     await next();
     if (c.req.path.endsWith('.ts') && c.res.ok) c.res.headers.set('Content-Type', 'text/plain; charset=utf-8');
   });
+  app.use('/assets/shared/*', serveStatic({ root: SHARED_DIR, rewriteRequestPath: (path) => path.replace(/^\/assets\/shared/, '') }));
   app.use('/assets/*', serveStatic({ root: PUBLIC_DIR, rewriteRequestPath: (path) => path.replace(/^\/assets/, '') }));
 
   app.notFound((c) => problem(c, 404, 'not-found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));

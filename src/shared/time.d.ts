@@ -1,4 +1,4 @@
-// Types for time.js, for the server's pages.
+// Types for time.js, for the server's pages (the browser uses it as /assets/shared/time.js).
 
 export interface TimeOptions {
   locale?: string;
