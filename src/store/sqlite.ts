@@ -160,7 +160,8 @@ export class SqliteStore implements Store {
         'SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
       ),
       trimByCount: this.db.prepare<[number]>('DELETE FROM events WHERE seq <= ?'),
-      maxSeqBefore: this.db.prepare<[number]>('SELECT MAX(seq) FROM events WHERE at_ms < ?').pluck(),
+      // The newest event older than the cut, found at the end of the time index.
+      maxSeqBefore: this.db.prepare<[number]>('SELECT seq FROM events WHERE at_ms < ? ORDER BY at_ms DESC, seq DESC LIMIT 1').pluck(),
       // A held item waits for its embargo however long that is.
       expiredItems: this.db
         .prepare<[number]>("SELECT id FROM items WHERE updated_ms < ? AND status <> 'scheduled'")
@@ -393,6 +394,25 @@ export class SqliteStore implements Store {
       }
       return { epoch: this.epoch, headSeq: head.seq, lists };
     })();
+  }
+
+  /**
+   * The query plan of every list read and of retention's scans, by name:
+   * each must walk an index and stop at its limit, never scan the archive.
+   */
+  explainLists(): Record<string, string> {
+    const plan = (sql: string, ...args: unknown[]) =>
+      (this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((row) => row.detail).join('; ');
+    const out: Record<string, string> = {};
+    for (const column of ['card', 'data'] as const) {
+      for (const [name, statement] of Object.entries(listStatements(this.db, column))) {
+        out[name] = plan(statement.source, ...(name.endsWith('Topic') ? ['t', 0, 1] : name.endsWith('Item') ? ['x', 0] : [0, 1]));
+      }
+    }
+    out.expiredItems = plan(this.stmt.expiredItems.source, 0);
+    out.readAfter = plan(this.stmt.readAfter.source, 0, 1);
+    out.maxSeqBefore = plan(this.stmt.maxSeqBefore.source, 0);
+    return out;
   }
 
   async readAfter(after: number, limit: number): Promise<NewsEvent[]> {

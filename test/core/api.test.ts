@@ -199,6 +199,46 @@ describe('update and retract', () => {
     const list = await api(server, 'GET', '/api/v1/items?limit=100');
     expect(list.body.items.map((i: { id: string }) => i.id)).not.toContain('story-to-kill');
   });
+
+  it('takes the reason from the query when the body is empty, whatever its Content-Type says', async () => {
+    await api(server, 'POST', '/api/v1/items', newItem({ id: 'kill-by-query' }));
+    // As curl sends it: a JSON type, no body, no Content-Length.
+    const res = await api(server, 'DELETE', '/api/v1/items/kill-by-query?reason=Legal%20hold', undefined, {
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.item).toMatchObject({ status: 'retracted', reason: 'Legal hold' });
+    // A body that is there and not JSON is still an error.
+    await api(server, 'POST', '/api/v1/items', newItem({ id: 'kill-bad-json' }));
+    const bad = await api(server, 'DELETE', '/api/v1/items/kill-bad-json?reason=x', '{nope', { headers: { 'content-type': 'application/json' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid-json');
+  });
+});
+
+describe('text and links as stored', () => {
+  it('stores URLs in their normal form and refuses control characters, spaces and credentials in them', async () => {
+    const normal = await api(server, 'POST', '/api/v1/items', newItem({ url: 'HTTP://News.Example.com/a/../b?q=1#top', image: { url: 'http:/\\cdn.example.com/p.jpg', alt: 'A' } }));
+    expect(normal.status).toBe(201);
+    expect(normal.body.item.url).toBe('http://news.example.com/b?q=1#top');
+    expect(normal.body.item.image.url).toBe('http://cdn.example.com/p.jpg');
+    for (const url of ['https://example.com/a\r\nSet-Cookie: x=1', 'https://exa\tmple.com/', 'https://example.com/a b', 'https://user:pw@example.com/', 'javascript:alert(1)', '//example.com/x']) {
+      const res = await api(server, 'POST', '/api/v1/items', newItem({ url }));
+      expect(res.status, url).toBe(400);
+      expect(res.body.error.fields[0].path).toBe('url');
+    }
+    // What the API gave back is what feeds and pages carry.
+    const feed = await (await fetch(`${server.url}/feeds/world.json`)).json();
+    expect(feed.items.find((i: { id: string }) => i.id.endsWith(normal.body.item.id))?.url).toBe('http://news.example.com/b?q=1#top');
+  });
+
+  it('removes bidirectional overrides and C1 controls from text', async () => {
+    const res = await api(server, 'POST', '/api/v1/items', newItem({ headline: 'Price \u202Efdp.exe\u202C rises \u2066now\u2069\u0085\u009B', summary: 'A\u200Fb' }));
+    expect(res.status).toBe(201);
+    expect(res.body.item.headline).toBe('Price fdp.exe rises now');
+    // Marks that only set direction (RLM) stay: right-to-left languages need them.
+    expect(res.body.item.summary).toBe('A\u200Fb');
+  });
 });
 
 describe('reading', () => {
@@ -214,6 +254,21 @@ describe('reading', () => {
     const bad = await api(server, 'GET', '/api/v1/items?topic=Bad!&limit=0');
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields.map((f: { path: string }) => f.path).sort()).toEqual(['limit', 'topic']);
+  });
+
+  it('lists cards (no body) by default and whole items with detail=full', async () => {
+    const res = await api(server, 'POST', '/api/v1/items', newItem({ topics: ['detail-topic'], body: 'The whole story.' }));
+    const cards = await api(server, 'GET', '/api/v1/items?topic=detail-topic');
+    expect(cards.body.items[0]).toMatchObject({ id: res.body.item.id, headline: res.body.item.headline });
+    expect(cards.body.items[0].body).toBeUndefined();
+    expect(cards.body.cursor).toMatch(/^[a-z0-9]+-\d+$/);
+    const whole = await api(server, 'GET', '/api/v1/items?topic=detail-topic&detail=full');
+    expect(whole.body.items[0].body).toBe('<p>The whole story.</p>');
+    const tooMany = await api(server, 'GET', '/api/v1/items?detail=full&limit=100');
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.fields[0].path).toBe('limit');
+    // One item: always whole.
+    expect((await api(server, 'GET', `/api/v1/items/${res.body.item.id}`)).body.item.body).toBe('<p>The whole story.</p>');
   });
 
   it('answers unknown routes with a JSON 404', async () => {
