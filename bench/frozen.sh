@@ -9,6 +9,8 @@ here="$(pwd)"
 copy="$(mktemp -d /tmp/bench-frozen-XXXXXX)"
 trap 'rm -rf "$copy"' EXIT
 cp -r src bench public package.json tsconfig.json "$copy/"
+# bench/moment.ts seeds its stores with the article in test/fixtures.
+mkdir -p "$copy/test" && cp -r test/fixtures "$copy/test/"
 ln -s "$here/node_modules" "$copy/node_modules"
 if [ -n "${BENCH_SRC_REV:-}" ]; then
   # The server as it was at another commit, driven by today's harness.

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Every full benchmark run, in order, as documented in docs/benchmarks.md.
 # Each step is bounded in time and stops everything it started.
-# Usage: bench/run-all.sh [step...]   (steps: fanout sustained memory fanout50k storm feeds report)
+# Usage: bench/run-all.sh [step...]   (steps: fanout sustained memory fanout50k storm feeds moment report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN="node node_modules/tsx/dist/cli.mjs bench/run.ts"
 OUT="${BENCH_OUT:-bench/results}"
-steps=("${@:-fanout sustained memory fanout50k storm feeds report}")
+steps=("${@:-fanout sustained memory fanout50k storm feeds moment report}")
 for step in ${steps[@]}; do
   case "$step" in
     fanout)
@@ -26,6 +26,11 @@ for step in ${steps[@]}; do
         --max-minutes 10 --out $OUT/storm.json ;;
     feeds)
       node node_modules/tsx/dist/cli.mjs bench/feeds.ts --rounds 2 --seconds 10 --out $OUT/feeds.json ;;
+    moment)
+      # BENCH_MOMENT_ARGS overrides any of these (the last value of a flag wins), e.g. "--subscribers 5000 --out x.json".
+      node node_modules/tsx/dist/cli.mjs bench/moment.ts --targets ours,ours-redis --subscribers 10000 --clients 2 \
+        --stories 20000 --page-rate 100 --feed-rate 50 --alerts 10 --seconds 10 --max-minutes 30 \
+        --out $OUT/moment.json ${BENCH_MOMENT_ARGS:-} ;;
     report)
       node node_modules/tsx/dist/cli.mjs bench/report.ts > /dev/null ;;
     *) echo "unknown step $step" >&2; exit 1 ;;
