@@ -88,6 +88,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       'WS_MAX_CONNECTIONS is above what the open-files limit allows: using the ceiling (raise `ulimit -n` for more)',
     );
   }
+  metrics.ceilings.set({ kind: 'sockets' }, ceilings.sockets);
+  metrics.ceilings.set({ kind: 'websockets' }, wsMax);
   const edge = new Edge({
     trust: new ProxyTrust(config.trustProxy),
     limits: {

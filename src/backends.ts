@@ -15,9 +15,6 @@ export interface Backends {
   bus: Bus;
 }
 
-/** How long a starting process waits for Redis before giving up (compose starts them together). */
-const REDIS_START_TIMEOUT_MS = 30_000;
-
 export async function createBackends(config: Config, logger: Logger, metrics: Metrics): Promise<Backends> {
   if (config.redisUrl) return createRedisBackends(config.redisUrl, config, logger, metrics);
   let store: SqliteStore;
@@ -35,7 +32,7 @@ async function createRedisBackends(url: string, config: Config, logger: Logger, 
   const where = redact(url);
   const waiting = setTimeout(() => logger.warn({ redis: where }, 'waiting for Redis to accept connections'), 2_000);
   try {
-    await whenReady(store.client, REDIS_START_TIMEOUT_MS);
+    await whenReady(store.client, config.redisConnectTimeoutMs);
   } catch (error) {
     await store.close();
     throw new StartupError(`REDIS_URL: ${describeStoreProblem(error)} (${where})`);

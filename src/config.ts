@@ -68,7 +68,7 @@ const envSchema = z.object({
   FEED_ITEMS: int(1, 500).default(50),
   FEED_MAX_AGE_SECONDS: int(0, 86_400).default(60),
   MAX_BODY_BYTES: int(1_024, 10_485_760).default(512 * 1024),
-  PUBLISH_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+  PUBLISH_RATE_PER_MINUTE: int(1, 100_000_000).default(600),
   AUTH_FAILURES_PER_MINUTE: int(1, 1_000_000).default(10),
   WS_MAX_PAYLOAD_BYTES: int(64, 1_048_576).default(4_096),
   WS_MAX_TOPICS: int(1, 1_000).default(64),
@@ -89,6 +89,7 @@ const envSchema = z.object({
   RESUME_MEMORY_BYTES: int(1_048_576, 17_179_869_184).default(64 * MB),
   VIEW_CACHE_BYTES: int(1_048_576, 17_179_869_184).default(64 * MB),
   FEED_CACHE_BYTES: int(1_048_576, 17_179_869_184).default(64 * MB),
+  REDIS_CONNECT_TIMEOUT_SECONDS: int(1, 600).default(30),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'may hold letters, digits and : _ - (at most 64)')
@@ -106,6 +107,8 @@ export interface Config {
   dataDir: string;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  /** How long a starting process waits for Redis before it gives up. */
+  redisConnectTimeoutMs: number;
   publisherTokens: string[];
   /** True when the tokens were made up at start for a development run. */
   generatedToken: boolean;
@@ -210,6 +213,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     dataDir: env.DATA_DIR,
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    redisConnectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_SECONDS * 1000,
     publisherTokens: tokens,
     generatedToken,
     metricsToken: env.METRICS_TOKEN,

@@ -106,6 +106,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    ceilings: new Gauge({
+      name: 'newswire_connection_ceiling',
+      help: 'Most connections this process accepts (from its open-files limit): all sockets, and WebSockets',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     viewBuilds: new Counter({
       name: 'newswire_view_reads_total',
       help: 'Store reads of item lists for pages, resets, lists and feeds (cache misses)',

@@ -47,6 +47,10 @@ describe('redis-server crashes and restarts', () => {
 
     // Readiness drops on both processes; feeds come from the last render.
     await waitFor(async () => (await readyz(a)) === 503 && (await readyz(b)) === 503, 5_000, '/readyz 503');
+    // Said in an operator's words, not the client library's.
+    const why = (await (await fetch(`${a.url}/readyz`)).json()) as { checks: Record<string, string> };
+    expect(why.checks.store).toMatch(/^Redis store unavailable: .*(down|refuses connections|does not answer).*; writes answer 503 until it is back$/);
+    expect(JSON.stringify(why)).not.toMatch(/enableOfflineQueue|Stream isn't writeable/);
     const feedDuring = await fetch(`${b.url}/feeds/all.json`);
     expect(feedDuring.status).toBe(200);
     expect(await feedDuring.text()).toBe(feedBody);

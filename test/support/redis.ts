@@ -26,18 +26,19 @@ export async function freePort(): Promise<number> {
 
 const running = new Set<ChildProcess>();
 
-export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
+export async function startRedis(options: { appendOnly?: boolean; password?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = tempDir('newswire-redis-');
   let child: ChildProcess | null = null;
   const redis: TestRedis = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     dir,
     async start() {
       const args = [
         '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
         '--appendonly', options.appendOnly === false ? 'no' : 'yes', '--appendfsync', 'always',
+        ...(options.password ? ['--requirepass', options.password] : []),
       ];
       const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       child = proc;
