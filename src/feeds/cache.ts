@@ -117,7 +117,8 @@ export class FeedCache {
       this.entries.delete(key);
       this.bytes -= old.bytes;
     }
-    if (entry.bytes > this.options.maxBytes / 4) return;
+    // One feed may take the whole budget (the others make room): a feed that is never kept would be rendered per request.
+    if (entry.bytes > this.options.maxBytes) return;
     this.entries.set(key, entry);
     this.bytes += entry.bytes;
     for (const [oldest, victim] of this.entries) {

@@ -199,7 +199,7 @@ export class ViewCache {
 
   private put<T>(map: Map<string, Cached<T>>, key: string, value: T, bytes: number, staleAtMs: number): void {
     this.drop(map, key);
-    if (bytes > this.options.maxBytes / 4) return;
+    if (bytes > this.options.maxBytes / 2) return;
     map.set(key, { value, bytes, staleAtMs });
     this.bytes += bytes;
     while (this.bytes > this.options.maxBytes) {
