@@ -40,6 +40,8 @@ const PROBES = new Set(['/healthz', '/readyz']);
 
 export interface Runtime {
   readonly server: Server;
+  /** The web application, for requests in this process (tests) without the edge in front. */
+  readonly app: Hono<AppEnv>;
   readonly store: Store;
   readonly bus: Bus;
   readonly hub: Hub;
@@ -170,6 +172,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
 
   return {
     server,
+    app,
     store,
     bus,
     hub,
