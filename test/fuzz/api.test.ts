@@ -61,6 +61,7 @@ function checkItem(item: Record<string, any>): void {
     const parsed = new URL(url);
     expect(['http:', 'https:']).toContain(parsed.protocol);
     expect(parsed.href).toBe(url);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: what a stored URL must never carry
     expect(/[\s\u0000-\u001F\u007F]/.test(url)).toBe(false);
   }
   if (item.body !== undefined) {
