@@ -92,6 +92,12 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
       throw error;
     }
     metrics.publishes.inc({ action, outcome: result.outcome });
+    // Who changed what readers see: the token's name, never the token.
+    if (result.outcome === 'appended' || result.outcome === 'scheduled' || result.outcome === 'cancelled') {
+      const id = result.outcome === 'appended' ? result.event.item.id : result.item.id;
+      const seq = result.outcome === 'appended' ? result.event.seq : undefined;
+      options.auth.logger.info({ action, outcome: result.outcome, id, seq, token: c.get('tokenId') }, 'write');
+    }
     switch (result.outcome) {
       case 'appended': {
         timer();

@@ -34,6 +34,9 @@ describe('failed authentication', () => {
     expect(log.match(/"msg":"authentication failed"/g)).toHaveLength(5);
     expect(log).toContain('"address":"127.0.0.60"');
     expect(log).not.toContain('guess-');
+    // Every change is logged with the name of the token that made it.
+    expect(log).toMatch(/"action":"publish","outcome":"appended","id":"[^"]+","seq":\d+,"token":"token-1","msg":"write"/);
+    expect(log).not.toContain(TOKEN);
     const metrics = (await http(`${server.url}/metrics`)).body;
     expect(metrics).toMatch(/^newswire_auth_failures_total\{reason="invalid"\} 5$/m);
     expect(metrics).toMatch(/^newswire_auth_failures_total\{reason="refused"\} 4$/m);
