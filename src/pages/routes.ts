@@ -15,6 +15,7 @@ import { itemPage, readerPage } from './reader.ts';
 
 /** Relative times ("5 min ago") in a shared render may be this old; the page refreshes them itself. */
 const RENDER_TTL_MS = 30_000;
+const encoder = new TextEncoder();
 
 export interface PageOptions {
   store: Store;
@@ -29,22 +30,23 @@ export interface PageOptions {
 export function pageRoutes(options: PageOptions): Hono {
   const { store, views, siteTitle } = options;
   const pages = new Hono();
-  const rendered = new WeakMap<View, { html: string; at: number }>();
+  const rendered = new WeakMap<View, { bytes: Uint8Array<ArrayBuffer>; at: number }>();
 
-  /** The view's page, rendered once and reused while it is fresh. */
-  const once = (view: View, render: (now: number) => string): string => {
+  /** The view's page, rendered and encoded once, and reused while it is fresh. */
+  const once = (view: View, render: (now: number) => string): Uint8Array<ArrayBuffer> => {
     const now = Date.now();
     let page = rendered.get(view);
     if (!page || now - page.at > RENDER_TTL_MS) {
-      page = { html: render(now), at: now };
+      page = { bytes: encoder.encode(render(now)), at: now };
       rendered.set(view, page);
     }
-    return page.html;
+    return page.bytes;
   };
 
-  const html = (c: Context, body: string, status: 200 | 400 | 404 | 410 = 200) => {
+  const html = (c: Context, body: string | Uint8Array<ArrayBuffer>, status: 200 | 400 | 404 | 410 = 200) => {
     c.header('Cache-Control', 'no-cache');
-    return c.html(body, status);
+    c.header('Content-Type', 'text/html; charset=UTF-8');
+    return c.body(body, status);
   };
 
   pages.get('/', async (c) => {
