@@ -331,7 +331,40 @@ function analyse(dir: string, charts: boolean): { sections: string[]; goals: Goa
     goal('feeds: 304 ≥ 0.8× node:http', `${ratio(t.ratios['304'] as number, 1)} of node:http`, (t.ratios['304'] as number) >= 0.8);
   }
 
+  const moment = load('moment.json', dir);
+  if (moment) {
+    const t = momentTable(moment, load('moment-before.json', dir));
+    sections.push('### The breaking-news moment\n', t.md, '', '![alert latency at 20,000 stories](img/bench-moment.svg)', '');
+    writeChart('bench-moment.svg', t.chart);
+    for (const g of moment.goals as Row[]) goal(`moment, ${g.target}: ${g.goal}`, g.detail ? `${g.detail} (${g.value ?? '–'}${g.value === undefined ? '' : '×'})` : String(g.value), Boolean(g.met));
+  }
+
   return { sections, goals };
+}
+
+/** Goals of the breaking-news moment, before and after, and alert p99 at 20k stories as a chart. */
+function momentTable(after: Row, before: Row | null): { md: string; chart: string } {
+  const key = (g: Row) => `${g.target}|${g.goal}`;
+  const old = new Map(((before?.goals ?? []) as Row[]).map((g) => [key(g), g]));
+  const lines = [
+    `${(after.results as Row[])[0]?.connect?.ok ?? ''} subscribers per target, ${after.params?.stories ?? ''} stories; "before" is ${before?.tree ?? 'not measured'}, "after" ${after.tree ?? 'this tree'}.`,
+    '',
+    '| target | goal | before | after | |',
+    '| --- | --- | --- | --- | --- |',
+    ...(after.goals as Row[]).map((g) => {
+      const b = old.get(key(g));
+      return `| ${g.target} | ${g.goal} | ${b ? b.detail ?? b.value : '–'} | ${g.detail ?? g.value} | ${g.met ? '**met**' : '**not met**'} |`;
+    }),
+  ];
+  const bars: { label: string; value: number; ours?: boolean }[] = [];
+  for (const [label, report] of [['before', before], ['after', after]] as const) {
+    for (const r of (report?.results ?? []) as Row[]) {
+      if (r.store !== 'stories') continue;
+      bars.push({ label: `${label}, ${r.target}, quiet`, value: Math.round(r.quiet?.latencyMs?.p99 ?? 0), ours: label === 'after' });
+      bars.push({ label: `${label}, ${r.target}, rush`, value: Math.round(r.rush?.during?.latencyMs?.p99 ?? 0), ours: label === 'after' });
+    }
+  }
+  return { md: lines.join('\n'), chart: barChart('Flash alert to 10,000 sockets, p99, 20,000 stories', 'ms', bars) };
 }
 
 mkdirSync(IMG, { recursive: true });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every full benchmark run, in order, as documented in docs/benchmarks.md.
 # Each step is bounded in time and stops everything it started.
-# Usage: bench/run-all.sh [step...]   (steps: fanout sustained memory fanout50k storm feeds moment report)
+# Usage: bench/run-all.sh [step...]   (steps: fanout sustained memory fanout50k storm feeds moment abuse report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN="node node_modules/tsx/dist/cli.mjs bench/run.ts"
@@ -31,6 +31,8 @@ for step in ${steps[@]}; do
       node node_modules/tsx/dist/cli.mjs bench/moment.ts --targets ours,ours-redis --subscribers 10000 --clients 2 \
         --stories 20000 --page-rate 100 --feed-rate 50 --alerts 10 --seconds 10 --max-minutes 30 \
         --out $OUT/moment.json ${BENCH_MOMENT_ARGS:-} ;;
+    abuse)
+      node node_modules/tsx/dist/cli.mjs bench/abuse.ts --max-minutes 20 --out $OUT/abuse.json ;;
     report)
       node node_modules/tsx/dist/cli.mjs bench/report.ts > /dev/null ;;
     *) echo "unknown step $step" >&2; exit 1 ;;

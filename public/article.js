@@ -1,16 +1,10 @@
 // The story page's article: the same markup the server renders
 // (itemPage in src/pages/reader.ts), built in the browser when a correction
 // arrives, and the withdrawal notice that replaces it after a kill.
+import { el } from './render.js';
 import { absoluteTime } from './shared/time.js';
 
 const LABELS = { flash: 'Flash', bulletin: 'Bulletin', urgent: 'Urgent' };
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function timeElement(iso) {
   const time = el('time', undefined, absoluteTime(iso));

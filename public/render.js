@@ -17,7 +17,8 @@ export function itemHref(item) {
   return `/items/${encodeURIComponent(item.id)}`;
 }
 
-function el(tag, className, text) {
+/** An element with a class and text (never markup). */
+export function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;

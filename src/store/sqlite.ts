@@ -9,15 +9,8 @@ import { ALL_ITEMS, type EventType, itemIdOf, type NewsEvent } from '../domain/e
 import { type Item, type ItemContent, isEmbargoed, type RetractedItem, type ScheduledItem, toCard } from '../domain/item.ts';
 import type { Appended, Detail, ListEntry, Lists, LiveList, LogHead, Retention, Store, StoredItem, WriteResult } from './store.ts';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  at_ms INTEGER NOT NULL,
-  payload TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_at ON events (at_ms);
-CREATE TABLE IF NOT EXISTS items (
+/** An item's state: its card (the item without its body) ahead of the whole item. */
+const ITEMS_COLUMNS = `(
   id TEXT PRIMARY KEY,
   status TEXT NOT NULL,
   hash TEXT NOT NULL,
@@ -27,7 +20,17 @@ CREATE TABLE IF NOT EXISTS items (
   expires_ms INTEGER,
   card TEXT NOT NULL,
   data TEXT NOT NULL
+)`;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  payload TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS events_at ON events (at_ms);
+CREATE TABLE IF NOT EXISTS items ${ITEMS_COLUMNS};
 CREATE TABLE IF NOT EXISTS item_topics (
   topic TEXT NOT NULL,
   first_seq INTEGER NOT NULL,
@@ -54,17 +57,7 @@ CREATE INDEX IF NOT EXISTS items_updated ON items (updated_ms);
  */
 const ADD_CARDS = `
 ALTER TABLE items RENAME TO items_before_cards;
-CREATE TABLE items (
-  id TEXT PRIMARY KEY,
-  status TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  change_note TEXT,
-  first_seq INTEGER NOT NULL,
-  updated_ms INTEGER NOT NULL,
-  expires_ms INTEGER,
-  card TEXT NOT NULL,
-  data TEXT NOT NULL
-);
+CREATE TABLE items ${ITEMS_COLUMNS};
 INSERT INTO items SELECT id, status, hash, change_note, first_seq, updated_ms, expires_ms, json_remove(data, '$.body'), data
   FROM items_before_cards;
 DROP TABLE items_before_cards;

@@ -4,10 +4,9 @@
 // FUZZ_SEED to replay a run, FUZZ_RUNS to change its size.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/ops/logger.ts';
-import { cleanup, tempDir, TOKEN } from '../support/server.ts';
+import type { Runtime } from '../../src/app.ts';
+import { startInProcess } from '../support/in-process.ts';
+import { cleanup, TOKEN } from '../support/server.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -15,18 +14,11 @@ const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31)
 let runtime: Runtime;
 beforeAll(async () => {
   console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} replays it), ${RUNS} runs per route`);
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATA_DIR: tempDir(),
-    PUBLISHER_TOKENS: TOKEN,
+  ({ runtime } = await startInProcess({
     PUBLISH_RATE_PER_MINUTE: '100000000',
     AUTH_FAILURES_PER_MINUTE: '1000000',
     MAX_BODY_BYTES: '65536',
-  });
-  runtime = await createRuntime(config, createLogger('silent'));
-  await runtime.start();
+  }));
 });
 afterAll(async () => {
   console.log('answers:', Object.fromEntries([...tally].sort()));

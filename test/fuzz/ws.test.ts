@@ -5,10 +5,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createRuntime, type Runtime } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/ops/logger.ts';
-import { cleanup, tempDir, TOKEN } from '../support/server.ts';
+import type { Runtime } from '../../src/app.ts';
+import { startInProcess } from '../support/in-process.ts';
+import { cleanup } from '../support/server.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -21,21 +20,15 @@ let runtime: Runtime;
 let url: string;
 beforeAll(async () => {
   console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} replays it), ${RUNS} frame sequences`);
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATA_DIR: tempDir(),
-    PUBLISHER_TOKENS: TOKEN,
+  const started = await startInProcess({
     WS_RATE_PER_10S: '100000',
     WS_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),
     WS_MAX_TOPICS: '16',
     MAX_CONNECTIONS_PER_ADDRESS: '100000',
     CONNECTIONS_PER_SECOND_PER_ADDRESS: '100000',
   });
-  runtime = await createRuntime(config, createLogger('silent'));
-  const address = await runtime.start();
-  url = `ws://127.0.0.1:${address.port}/ws`;
+  runtime = started.runtime;
+  url = `ws://127.0.0.1:${started.port}/ws`;
 });
 afterAll(async () => {
   await runtime?.stop();
