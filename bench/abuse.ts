@@ -5,7 +5,7 @@
 // against an older tree with BENCH_SRC_REV=<commit> bench/frozen.sh abuse.
 //
 //   node node_modules/tsx/dist/cli.mjs bench/abuse.ts --out bench/results/abuse.json
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -39,11 +39,27 @@ interface Reply {
   ms: number;
 }
 
-function http(port: number, path: string, options: { method?: string; from?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+/** One keep-alive connection at a time, as a script hammering one server would use. */
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
+
+function http(
+  port: number,
+  path: string,
+  options: { method?: string; from?: string; headers?: Record<string, string>; body?: string; agent?: Agent } = {},
+): Promise<Reply> {
   const started = performance.now();
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', localAddress: options.from, headers: { connection: 'close', ...options.headers }, timeout: 30_000 },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        localAddress: options.from,
+        agent: options.agent,
+        headers: options.agent ? options.headers : { connection: 'close', ...options.headers },
+        timeout: 30_000,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -60,13 +76,21 @@ function http(port: number, path: string, options: { method?: string; from?: str
   });
 }
 
+/** Limits a scenario is not about, raised so its set-up (publishing the archive) is not refused. */
+const SETUP = { HTTP_RATE_PER_10S: '100000000', CONNECTIONS_PER_SECOND_PER_ADDRESS: '1000000', PUBLISH_RATE_PER_MINUTE: '1000000' };
+
 async function server(env: Record<string, string> = {}): Promise<Started> {
   const port = await freePort();
   return startTs('src/main.ts', { PORT: String(port), DATA_DIR: tempDir('abuse-data-'), PUBLISHER_TOKENS: TOKEN, LOG_LEVEL: 'info', ...env }, port);
 }
 
 const publish = (port: number, item: Record<string, unknown>) =>
-  http(port, '/api/v1/items', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(item) });
+  http(port, '/api/v1/items', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(item),
+    agent: keepAlive,
+  });
 
 const alive = (s: Started) => {
   try {
@@ -80,9 +104,9 @@ const mb = (s: Started) => (alive(s) ? Math.round(rssKB(s.workerPid) / 1024) : n
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const round = (x: number) => Math.round(x * 10) / 10;
 
-/** 1. Feeds under made-up hosts: renders and memory. */
+/** 1. Feeds under made-up hosts: renders and memory (the request limits, a defence of their own, are raised). */
 async function hosts() {
-  const s = await server({ MAX_BODY_BYTES: '400000' });
+  const s = await server({ ...SETUP, MAX_BODY_BYTES: '400000' });
   const body = `<p>${'A long report, paragraph after paragraph. '.repeat(2_200)}</p>`;
   for (let i = 0; i < 50; i++) await publish(s.port, { headline: `Report ${i}`, topics: ['world'], body });
   const before = mb(s);
@@ -118,6 +142,8 @@ async function sockets() {
       Array.from({ length: Math.min(250, count - i) }, () =>
         new Promise<void>((resolve) => {
           const socket = connect({ host: '127.0.0.1', port: s.port, localAddress: '127.0.0.70' }, () => resolve());
+          // Reading (nothing comes) lets a close by the server be seen.
+          socket.resume();
           socket.on('error', () => {
             refused++;
             resolve();
@@ -142,7 +168,7 @@ async function sockets() {
 
 /** 3. Pages and resets of many topics against a plain front page. */
 async function topics() {
-  const s = await server();
+  const s = await server(SETUP);
   const TOPICS = Array.from({ length: 64 }, (_, i) => `topic-${i}`);
   const body = `<p>${'Report. '.repeat(600)}</p>`;
   for (let i = 0; i < 640; i++) await publish(s.port, { headline: `Story ${i}`, topics: [TOPICS[i % 64], TOPICS[(i * 7 + 3) % 64]], body });
@@ -150,7 +176,7 @@ async function topics() {
     const ms: number[] = [];
     let status = 0;
     for (let i = 0; i < n; i++) {
-      const reply = await http(s.port, typeof path === 'string' ? path : path);
+      const reply = await http(s.port, path, { agent: keepAlive });
       ms.push(reply.ms);
       status = reply.status;
     }
@@ -182,12 +208,13 @@ async function topics() {
 
 /** 4. A resume that never reads and sends pongs nobody asked for, while events pile up. */
 async function stalled() {
-  const s = await server({ PUBLISH_RATE_PER_MINUTE: '1000000' });
+  const s = await server(SETUP);
   const body = `<p>${'Twenty kilobytes of report. '.repeat(700)}</p>`;
   const first = JSON.parse((await publish(s.port, { headline: 'first', topics: ['world'], body })).body || '{}');
   for (let i = 0; i < 40; i++) await publish(s.port, { headline: `old ${i}`, topics: ['world'], body });
   const before = mb(s);
-  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws?cursor=${first.cursor}`);
+  // Whole items, as every frame carried before cards: the reader falls behind by their bytes.
+  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws?detail=full&cursor=${first.cursor}`);
   ws.on('error', () => {});
   let closedAt: number | null = null;
   const started = performance.now();
@@ -224,6 +251,7 @@ async function guessing() {
       method: 'POST',
       headers: { authorization: `Bearer guess-${i}-0123456789abcdef`, 'content-type': 'application/json' },
       body: '{"headline":"x","topics":["world"]}',
+      agent: keepAlive,
     });
     statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
   }

@@ -13,9 +13,9 @@ cp -r src bench public package.json tsconfig.json "$copy/"
 mkdir -p "$copy/test" && cp -r test/fixtures "$copy/test/"
 ln -s "$here/node_modules" "$copy/node_modules"
 if [ -n "${BENCH_SRC_REV:-}" ]; then
-  # The server as it was at another commit, driven by today's harness.
-  rm -rf "$copy/src"
-  git archive "$BENCH_SRC_REV" src | tar -x -C "$copy"
+  # The server as it was at another commit (its code and the files it serves), driven by today's harness.
+  rm -rf "$copy/src" "$copy/public"
+  git archive "$BENCH_SRC_REV" src public | tar -x -C "$copy"
   BENCH_TREE="src at $(git rev-parse --short "$BENCH_SRC_REV")"
 else
   # What was measured: the commit, and the server files that differed from it.
