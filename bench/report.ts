@@ -336,7 +336,6 @@ function analyse(dir: string, charts: boolean): { sections: string[]; goals: Goa
     const t = momentTable(moment, load('moment-before.json', dir));
     sections.push('### The breaking-news moment\n', t.md, '', '![alert latency at 20,000 stories](img/bench-moment.svg)', '');
     writeChart('bench-moment.svg', t.chart);
-    for (const g of moment.goals as Row[]) goal(`moment, ${g.target}: ${g.goal}`, g.detail ? `${g.detail} (${g.value ?? '–'}${g.value === undefined ? '' : '×'})` : String(g.value), Boolean(g.met));
   }
 
   return { sections, goals };
@@ -347,13 +346,14 @@ function momentTable(after: Row, before: Row | null): { md: string; chart: strin
   const key = (g: Row) => `${g.target}|${g.goal}`;
   const old = new Map(((before?.goals ?? []) as Row[]).map((g) => [key(g), g]));
   const lines = [
-    `${(after.results as Row[])[0]?.connect?.ok ?? ''} subscribers per target, ${after.params?.stories ?? ''} stories; "before" is ${before?.tree ?? 'not measured'}, "after" ${after.tree ?? 'this tree'}.`,
+    `${fmt(Number(after.params?.subscribers))} subscribers per target, ${fmt(Number(after.params?.stories))} stories against an empty store; "before" is ${before?.tree ?? 'not measured'}, "after" ${after.tree ?? 'this tree'}. Command: \`${after.command}\`.`,
     '',
     '| target | goal | before | after | |',
     '| --- | --- | --- | --- | --- |',
     ...(after.goals as Row[]).map((g) => {
       const b = old.get(key(g));
-      return `| ${g.target} | ${g.goal} | ${b ? b.detail ?? b.value : '–'} | ${g.detail ?? g.value} | ${g.met ? '**met**' : '**not met**'} |`;
+      const measured = (x: Row) => `${x.detail ?? x.value}${String(x.goal).includes('÷') ? ` (${fmt(Number(x.value))}×)` : ''}`;
+      return `| ${g.target} | ${g.goal} | ${b ? measured(b) : '–'} | ${measured(g)} | ${g.met ? '**met**' : '**not met**'} |`;
     }),
   ];
   const bars: { label: string; value: number; ours?: boolean }[] = [];
