@@ -16,6 +16,7 @@
 //                    content JSON (and cardc, the content without body) and is in no
 //                    list, not in `items`, and has no event
 //   topics           set of every topic with a list, so a reset can find them
+//   killed           zset of retracted item ids by the time of the kill, for withdrawal notices
 //   events           the pub/sub channel; message = epoch "|" event JSON
 //
 // Scripts build keys from the prefix instead of declaring them: this needs a
@@ -53,7 +54,7 @@ local function wipe()
   for _, id in ipairs(redis.call('ZRANGE', k('items'), 0, -1)) do redis.call('DEL', k('item:' .. id)) end
   for _, id in ipairs(redis.call('ZRANGE', k('scheduled'), 0, -1)) do redis.call('DEL', k('item:' .. id)) end
   for _, t in ipairs(redis.call('SMEMBERS', k('topics'))) do redis.call('DEL', k('topic:' .. t)) end
-  redis.call('DEL', k('seq'), k('floor'), k('clock'), k('log'), k('heads'), k('all'), k('items'), k('topics'), k('scheduled'))
+  redis.call('DEL', k('seq'), k('floor'), k('clock'), k('log'), k('heads'), k('all'), k('items'), k('topics'), k('scheduled'), k('killed'))
 end
 
 -- The candidate comes from the caller: a script must not make up randomness.
@@ -218,6 +219,7 @@ else
   end
 end
 redis.call('ZADD', k('items'), int(ms), id)
+if op == 'retract' then redis.call('ZADD', k('killed'), int(ms), id) end
 
 local mark = int(seq) .. '|' .. at
 redis.call('HSET', k('heads'), '*', mark)
@@ -320,6 +322,16 @@ end
 return out
 `;
 
+/** ARGV: prefix, since ms, limit. Returns the JSON of items retracted after then, the latest kill first. */
+export const KILLED = `${PRELUDE}
+local out = {}
+for _, id in ipairs(redis.call('ZREVRANGEBYSCORE', k('killed'), '+inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
+  local r = redis.call('HMGET', k('item:' .. id), 'status', 'data')
+  if r[1] == 'retracted' then out[#out + 1] = r[2] end
+end
+return out
+`;
+
 /**
  * ARGV: prefix, max events, event cutoff ms, item cutoff ms, batch.
  * Returns events dropped and 1 when there is more to do.
@@ -364,6 +376,7 @@ for _, id in ipairs(ids) do
   end
   redis.call('ZREM', k('all'), id)
   redis.call('ZREM', k('items'), id)
+  redis.call('ZREM', k('killed'), id)
   redis.call('DEL', ikey)
 end
 if #ids >= batch then more = 1 end

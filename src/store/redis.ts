@@ -6,7 +6,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { newEpoch } from '../domain/cursor.ts';
 import type { NewsEvent } from '../domain/event.ts';
 import type { ItemContent, RetractedItem, ScheduledItem } from '../domain/item.ts';
-import { HEAD, LISTS, RENEW, SCHEDULED, TRIM, WRITE } from './redis-scripts.ts';
+import { HEAD, KILLED, LISTS, RENEW, SCHEDULED, TRIM, WRITE } from './redis-scripts.ts';
 import {
   type Appended,
   type Detail,
@@ -138,6 +138,7 @@ const scripts = {
   head: new Script(HEAD),
   renew: new Script(RENEW),
   lists: new Script(LISTS),
+  killed: new Script(KILLED),
   scheduled: new Script(SCHEDULED),
   trim: new Script(TRIM),
 };
@@ -306,6 +307,11 @@ export class RedisStore implements Store {
       });
     });
     return { epoch, headSeq: Number(headSeq), lists };
+  }
+
+  async withdrawn(sinceMs: number, limit: number): Promise<RetractedItem[]> {
+    const reply = (await this.call(() => scripts.killed.run(this.client, [this.prefix, Math.floor(sinceMs), limit]))) as string[];
+    return reply.map((data) => JSON.parse(data) as RetractedItem);
   }
 
   async readAfter(after: number, limit: number): Promise<NewsEvent[]> {

@@ -47,7 +47,8 @@ CREATE INDEX IF NOT EXISTS held_release ON held (release_ms, id);
 // retention finds old items without reading the table.
 const INDEXES = `
 CREATE INDEX IF NOT EXISTS items_live ON items (first_seq) WHERE status = 'published';
-CREATE INDEX IF NOT EXISTS items_updated ON items (updated_ms);
+DROP INDEX IF EXISTS items_updated;
+CREATE INDEX IF NOT EXISTS items_changed ON items (updated_ms, id);
 `;
 
 /**
@@ -160,6 +161,12 @@ export class SqliteStore implements Store {
         .prepare<[number]>("SELECT id FROM items WHERE updated_ms < ? AND status <> 'scheduled'")
         .pluck(),
       deleteItem: this.db.prepare<[string]>('DELETE FROM items WHERE id = ?'),
+      // Kills are rare: the newest changes, walked back, hold the recent ones.
+      withdrawn: this.db
+        .prepare<[number, number]>(
+          "SELECT data FROM items INDEXED BY items_changed WHERE updated_ms > ? AND status = 'retracted' ORDER BY updated_ms DESC, id DESC LIMIT ?",
+        )
+        .pluck(),
       hold: this.db.prepare<[string, number]>(
         'INSERT INTO held (id, release_ms) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET release_ms = excluded.release_ms',
       ),
@@ -389,6 +396,10 @@ export class SqliteStore implements Store {
     })();
   }
 
+  async withdrawn(sinceMs: number, limit: number): Promise<RetractedItem[]> {
+    return (this.stmt.withdrawn.all(Math.floor(sinceMs), limit) as string[]).map((data) => JSON.parse(data) as RetractedItem);
+  }
+
   /**
    * The query plan of every list read and of retention's scans, by name:
    * each must walk an index and stop at its limit, never scan the archive.
@@ -403,6 +414,7 @@ export class SqliteStore implements Store {
       }
     }
     out.expiredItems = plan(this.stmt.expiredItems.source, 0);
+    out.withdrawn = plan(this.stmt.withdrawn.source, 0, 1);
     out.readAfter = plan(this.stmt.readAfter.source, 0, 1);
     out.maxSeqBefore = plan(this.stmt.maxSeqBefore.source, 0);
     return out;

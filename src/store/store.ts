@@ -92,6 +92,11 @@ export interface Store {
    * at one log position. Reads go through indexes: they cost what they return.
    */
   lists(keys: readonly string[], limit: number, detail: Detail): Promise<Lists>;
+  /**
+   * Items retracted after `sinceMs` (by the time of the kill), the latest
+   * first, at most `limit`: feeds keep a withdrawal notice in their place.
+   */
+  withdrawn(sinceMs: number, limit: number): Promise<RetractedItem[]>;
   /** Events with seq > after, oldest first, at most `limit`. */
   readAfter(after: number, limit: number): Promise<NewsEvent[]>;
   /** Applies retention; returns how many events were dropped. */

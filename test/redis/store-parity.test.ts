@@ -31,6 +31,7 @@ type Op =
   | { op: 'lists'; keys: string[]; limit: number; detail: 'card' | 'full' }
   | { op: 'scheduled'; limit: number; dueBy: Embargo | undefined }
   | { op: 'release'; id: number; at: Embargo | undefined }
+  | { op: 'withdrawn'; limit: number }
   | { op: 'trim' };
 
 const topics = fc.uniqueArray(fc.constantFrom('world', 'europe', 'sport', 'markets'), { minLength: 1, maxLength: 3 });
@@ -78,6 +79,7 @@ const opsOn = (maxId: number, held = false): fc.Arbitrary<Op> => {
         detail: fc.constantFrom('card' as const, 'full' as const),
       }),
     },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('withdrawn' as const), limit: fc.integer({ min: 1, max: 4 }) }) },
     { weight: 1, arbitrary: fc.constant({ op: 'trim' as const }) },
   );
 };
@@ -132,6 +134,9 @@ async function run(store: Store, ops: Op[], base: number): Promise<unknown[]> {
         };
         break;
       }
+      case 'withdrawn':
+        result = await store.withdrawn(base - 60_000, step.limit);
+        break;
       case 'trim':
         result = [await store.trim(), await store.head()];
         break;
