@@ -25,6 +25,7 @@ import { feedRoutes } from './feeds/routes.ts';
 import { Hub } from './hub/hub.ts';
 import type { Logger } from './ops/logger.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
+import { createOutbound, type Outbound } from './outbound/outbound.ts';
 import { pageRoutes } from './pages/routes.ts';
 import { Gateway } from './realtime/gateway.ts';
 import { Scheduler } from './schedule/scheduler.ts';
@@ -53,7 +54,7 @@ export interface Runtime {
 
 export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const metrics = createMetrics();
-  const { store, bus } = await createBackends(config, logger, metrics);
+  const { store, bus, outbox } = await createBackends(config, logger, metrics);
   const { limits } = config;
   const hub = new Hub(
     {
@@ -80,6 +81,17 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     maxAgeSeconds: config.feed.maxAgeSeconds,
     maxBytes: limits.feedCacheBytes,
     baseUrl: () => publicOrigin.base,
+  });
+
+  const outbound = await createOutbound({
+    config,
+    store,
+    outbox,
+    feeds,
+    metrics,
+    logger,
+    baseUrl: () => publicOrigin.base,
+    deliveredSeq: () => hub.lastSeq,
   });
 
   const ceilings = ceilingsFor(openFilesLimit());
@@ -130,6 +142,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       views.invalidate(event, epoch);
       feeds.invalidate(event);
       hub.deliver(event, epoch);
+      // Push and WebSub plan after this turn's fan-out, never before it.
+      outbound.dispatcher.event(event);
     },
     reset(epoch, headSeq) {
       logger.warn({ epoch, headSeq }, 'the log was replaced (new epoch): sending every client a reset');
@@ -137,10 +151,11 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       feeds.invalidateAll();
       hub.startAt(epoch, headSeq);
       void gateway.resetAll('epoch-changed');
+      void outbound.dispatcher.restart(headSeq);
     },
   };
 
-  const app = createApp({ config, store, bus, metrics, feeds, views, edge, logger, listLimit });
+  const app = createApp({ config, store, bus, metrics, feeds, views, edge, logger, listLimit, outbound });
   const honoListener = getRequestListener(app.fetch, { hostname: config.host });
   let feedPolls: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   const server = createServer(
@@ -191,6 +206,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       trimTimer.unref();
       // After the bus: a released item's event must have somewhere to go.
       scheduler.start();
+      await outbound.dispatcher.start(origin.seq);
       // The fast path answers cached feeds with the same headers the app's
       // middleware gives them: ask the app once which those are.
       const probe = await app.request('/feeds/-.rss');
@@ -212,6 +228,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     async stop() {
       clearInterval(trimTimer);
       await scheduler.stop();
+      await outbound.dispatcher.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.shutdown(config.shutdownGraceMs);
       server.closeIdleConnections();
@@ -233,11 +250,12 @@ interface AppDeps {
   edge: Edge;
   logger: Logger;
   listLimit: number;
+  outbound: Outbound;
 }
 
 type AppEnv = { Bindings: HttpBindings };
 
-export function createApp({ config, store, bus, metrics, feeds, views, edge, logger, listLimit }: AppDeps): Hono<AppEnv> {
+export function createApp({ config, store, bus, metrics, feeds, views, edge, logger, listLimit, outbound }: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const addressOf = (c: Context<AppEnv>) => (c.env?.incoming ? edge.client(c.env.incoming).address : 'unknown');
 
@@ -334,6 +352,8 @@ export function createApp({ config, store, bus, metrics, feeds, views, edge, log
       fullListLimit: config.feed.items,
     }),
   );
+  app.route('/api/v1', outbound.pushApi);
+  app.route('/websub', outbound.hub);
   app.route('/feeds', feedRoutes(feeds, { maxAgeSeconds: config.feed.maxAgeSeconds }));
   app.route(
     '/',

@@ -6,6 +6,9 @@ import { RedisBus } from './bus/redis.ts';
 import { type Config, StartupError } from './config.ts';
 import type { Logger } from './ops/logger.ts';
 import type { Metrics } from './ops/metrics.ts';
+import type { Outbox } from './outbound/outbox.ts';
+import { RedisOutbox } from './outbound/outbox-redis.ts';
+import { SqliteOutbox } from './outbound/outbox-sqlite.ts';
 import { describeStoreProblem, RedisStore, whenReady } from './store/redis.ts';
 import { SqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
@@ -13,6 +16,8 @@ import type { Store } from './store/store.ts';
 export interface Backends {
   store: Store;
   bus: Bus;
+  /** Outbound deliveries (push, WebSub), kept beside the log. */
+  outbox: Outbox;
 }
 
 export async function createBackends(config: Config, logger: Logger, metrics: Metrics): Promise<Backends> {
@@ -24,7 +29,7 @@ export async function createBackends(config: Config, logger: Logger, metrics: Me
     const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
     throw new StartupError(`DATA_DIR: cannot open the store in "${config.dataDir}" (${reason}): it must be a folder this process can write`);
   }
-  return { store, bus: new LocalBus(store) };
+  return { store, bus: new LocalBus(store), outbox: new SqliteOutbox(store.db) };
 }
 
 async function createRedisBackends(url: string, config: Config, logger: Logger, metrics: Metrics): Promise<Backends> {
@@ -40,7 +45,7 @@ async function createRedisBackends(url: string, config: Config, logger: Logger, 
     clearTimeout(waiting);
   }
   const bus = new RedisBus({ url, store, logger, metrics });
-  return { store, bus };
+  return { store, bus, outbox: new RedisOutbox(store.client, config.redisKeyPrefix) };
 }
 
 /** The URL without its password, for messages. */

@@ -90,6 +90,16 @@ const envSchema = z.object({
   VIEW_CACHE_BYTES: int(1_048_576, 17_179_869_184).default(64 * MB),
   FEED_CACHE_BYTES: int(1_048_576, 17_179_869_184).default(64 * MB),
   REDIS_CONNECT_TIMEOUT_SECONDS: int(1, 600).default(30),
+  VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, 'must be a base64url VAPID public key (npx web-push generate-vapid-keys)').optional(),
+  VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, 'must be a base64url VAPID private key').optional(),
+  VAPID_SUBJECT: z.string().regex(/^(mailto:.+@.+|https:\/\/.+)$/, 'must be a mailto: address or an https URL').optional(),
+  PUSH_MAX_SUBSCRIPTIONS: int(1, 100_000_000).default(100_000),
+  WEBSUB_LEASE_SECONDS: int(60, 31_536_000).default(864_000),
+  WEBSUB_MAX_LEASE_SECONDS: int(1, 31_536_000).default(2_592_000),
+  WEBSUB_MAX_SUBSCRIPTIONS: int(1, 10_000_000).default(10_000),
+  OUTBOUND_ALLOW_HOSTS: list.optional(),
+  OUTBOUND_CONCURRENCY: int(1, 10_000).default(32),
+  OUTBOUND_TIMEOUT_SECONDS: int(1, 300).default(10),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'may hold letters, digits and : _ - (at most 64)')
@@ -109,6 +119,16 @@ export interface Config {
   redisKeyPrefix: string;
   /** How long a starting process waits for Redis before it gives up. */
   redisConnectTimeoutMs: number;
+  outbound: {
+    vapid: { publicKey?: string; privateKey?: string; subject?: string };
+    pushMaxSubscriptions: number;
+    webSubLeaseSeconds: { default: number; max: number };
+    webSubMaxSubscriptions: number;
+    /** Hosts outbound requests may reach though they are not public (tests, internal subscribers). */
+    allowHosts: string[];
+    concurrency: number;
+    timeoutMs: number;
+  };
   publisherTokens: string[];
   /** True when the tokens were made up at start for a development run. */
   generatedToken: boolean;
@@ -170,7 +190,7 @@ export class StartupError extends Error {
 }
 
 /** Values never echoed back in an error message. */
-const SECRET = new Set(['PUBLISHER_TOKENS', 'METRICS_TOKEN', 'REDIS_URL']);
+const SECRET = new Set(['PUBLISHER_TOKENS', 'METRICS_TOKEN', 'REDIS_URL', 'VAPID_PRIVATE_KEY']);
 
 /** Reads the environment; throws ConfigError naming each bad variable. */
 export function loadConfig(environment: Record<string, string | undefined> = process.env): Config {
@@ -190,20 +210,23 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   const env = parsed.data;
   let tokens = env.PUBLISHER_TOKENS ?? [];
   let generatedToken = false;
-  const production: string[] = [];
+  const problems: string[] = [];
   if (tokens.length === 0) {
     if (env.NODE_ENV === 'production') {
-      production.push('PUBLISHER_TOKENS: is required when NODE_ENV=production (comma-separated bearer tokens)');
+      problems.push('PUBLISHER_TOKENS: is required when NODE_ENV=production (comma-separated bearer tokens)');
     }
     tokens = [crypto.randomUUID().replaceAll('-', '')];
     generatedToken = true;
   }
   if (env.NODE_ENV === 'production' && !env.PUBLIC_URL) {
-    production.push(
+    problems.push(
       'PUBLIC_URL: is required when NODE_ENV=production (the address readers use, e.g. https://news.example.com): feeds carry absolute links and the server never takes them from a request',
     );
   }
-  if (production.length) throw new ConfigError(production);
+  if (Boolean(env.VAPID_PUBLIC_KEY) !== Boolean(env.VAPID_PRIVATE_KEY)) {
+    problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither (without them a key pair is made once and kept in the store)');
+  }
+  if (problems.length) throw new ConfigError(problems);
   const origins = env.ALLOWED_ORIGINS ?? [];
   return {
     env: env.NODE_ENV,
@@ -214,6 +237,15 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     redisConnectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_SECONDS * 1000,
+    outbound: {
+      vapid: { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY, subject: env.VAPID_SUBJECT },
+      pushMaxSubscriptions: env.PUSH_MAX_SUBSCRIPTIONS,
+      webSubLeaseSeconds: { default: Math.min(env.WEBSUB_LEASE_SECONDS, env.WEBSUB_MAX_LEASE_SECONDS), max: env.WEBSUB_MAX_LEASE_SECONDS },
+      webSubMaxSubscriptions: env.WEBSUB_MAX_SUBSCRIPTIONS,
+      allowHosts: (env.OUTBOUND_ALLOW_HOSTS ?? []).map((host) => host.toLowerCase()),
+      concurrency: env.OUTBOUND_CONCURRENCY,
+      timeoutMs: env.OUTBOUND_TIMEOUT_SECONDS * 1000,
+    },
     publisherTokens: tokens,
     generatedToken,
     metricsToken: env.METRICS_TOKEN,

@@ -21,6 +21,7 @@ import { type Store, StoreUnavailableError, type WriteResult } from '../store/st
 import type { ViewCache } from '../views/views.ts';
 import { type AuthEnv, type AuthOptions, rateLimit, requireToken, tokenChecker } from './auth.ts';
 import { type FieldError, fieldErrors, invalid, problem } from './errors.ts';
+import { readJson } from './json.ts';
 
 export interface ItemsApiOptions {
   store: Store;
@@ -150,16 +151,16 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
     const body = await readJson(c);
     if (body instanceof Response) return body;
     if (!isObject(body)) return invalid(c, [{ path: '(body)', message: 'must be a JSON object' }]);
-    const { changeNote, ...rest } = body;
+    const { changeNote, notify, ...rest } = body;
     const fields: FieldError[] = [];
-    const note = updateBodySchema.safeParse({ changeNote });
+    const note = updateBodySchema.safeParse({ changeNote, notify });
     if (!note.success) fields.push(...fieldErrors(note.error));
     if (rest.id !== undefined && rest.id !== id) fields.push({ path: 'id', message: 'must match the id in the path' });
     const parsed = itemInputSchema.safeParse({ ...rest, id });
     if (!parsed.success) fields.push(...fieldErrors(parsed.error));
     if (fields.length || !parsed.success || !note.success) return invalid(c, fields);
     const content = toItemContent(parsed.data);
-    return commit(c, 'update', () => store.update(content, contentHash(content), note.data.changeNote || undefined));
+    return commit(c, 'update', () => store.update(content, contentHash(content), note.data.changeNote || undefined, note.data.notify === true));
   });
 
   api.delete('/items/:id', ...write, async (c) => {
@@ -242,21 +243,3 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-async function readJson(c: Context, { emptyIsNothing = false } = {}): Promise<unknown> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-    return problem(c, 415, 'unsupported-media-type', 'send the body as JSON with "Content-Type: application/json"');
-  }
-  let text: string;
-  try {
-    text = await c.req.text();
-  } catch {
-    return problem(c, 400, 'invalid-json', 'the body could not be read');
-  }
-  if (emptyIsNothing && text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return problem(c, 400, 'invalid-json', 'the body is not valid JSON');
-  }
-}

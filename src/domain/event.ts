@@ -13,6 +13,8 @@ export interface NewsEvent {
   item: Item | RetractedItem;
   /** Topics a correction took the item out of: their readers must drop it. */
   formerTopics?: string[];
+  /** A correction the editor asked to alert readers of again (push notifications). */
+  notify?: true;
 }
 
 /** The list of every item: feeds and pages of topic "all", sessions without topics. */

@@ -123,6 +123,8 @@ export type ItemInput = z.input<typeof itemInputSchema>;
 
 export const updateBodySchema = z.object({
   changeNote: text(LIMITS.changeNoteLength).optional(),
+  /** Alert readers who were alerted to the item (push) of this correction too. */
+  notify: z.boolean({ message: 'must be true or false' }).optional(),
 });
 
 export const retractBodySchema = z.object({

@@ -124,6 +124,39 @@ export function createMetrics() {
       labelNames: ['cache'] as const,
       registers: [registry],
     }),
+    outbound: {
+      planned: new Counter({
+        name: 'newswire_outbound_planned_total',
+        help: 'Outbound deliveries planned from the log (push notifications, WebSub posts)',
+        labelNames: ['channel'] as const,
+        registers: [registry],
+      }),
+      settled: new Counter({
+        name: 'newswire_outbound_settled_total',
+        help: 'Outbound delivery attempts by what became of them: sent, retry, dropped, gone (recipient removed)',
+        labelNames: ['channel', 'outcome'] as const,
+        registers: [registry],
+      }),
+      latency: new Histogram({
+        name: 'newswire_outbound_send_duration_seconds',
+        help: 'Time to send one outbound delivery and hear back',
+        labelNames: ['channel'] as const,
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers: [registry],
+      }),
+      backlog: new Gauge({
+        name: 'newswire_outbound_backlog',
+        help: 'Outbound deliveries planned and not yet settled (the queue), per channel',
+        labelNames: ['channel'] as const,
+        registers: [registry],
+      }),
+      subscriptions: new Gauge({
+        name: 'newswire_outbound_subscriptions',
+        help: 'Subscriptions per channel (push, WebSub)',
+        labelNames: ['channel'] as const,
+        registers: [registry],
+      }),
+    },
     feedRenders: new Counter({
       name: 'newswire_feed_renders_total',
       help: 'Feed renders (cache misses)',

@@ -79,7 +79,8 @@ end
  * hash, content JSON (retract, release: id JSON), topics JSON, expires ms or
  * '', change note JSON or '', reason JSON or '', deadline (Redis clock, ms),
  * embargo ms or '', release: "now" in ms or '' for Redis's clock, the content
- * JSON without its body ('' for retract and release), then each topic.
+ * JSON without its body ('' for retract and release), '1' when a correction
+ * is to alert readers again (else ''), then each topic.
  *
  * An embargo still in force (by Redis's clock, the same for every process)
  * holds the item instead of publishing it; retract cancels a held item;
@@ -99,7 +100,8 @@ local cardContent = ARGV[14]
 local cur = redis.call('HMGET', ikey, 'status', 'hash', 'note', 'first', 'ver', 'pub', 'topics', 'data', 'content', 'exp', 'cardc')
 local status = cur[1]
 local topics = {}
-for i = 15, #ARGV do topics[#topics + 1] = ARGV[i] end
+local notify = ARGV[15] == '1'
+for i = 16, #ARGV do topics[#topics + 1] = ARGV[i] end
 local hold = embargo ~= nil and embargo > now
 
 -- Decide before writing anything: a script that fails halfway keeps its writes.
@@ -177,7 +179,8 @@ else
     '","updatedAt":"' .. at .. '","status":"retracted","reason":' .. reason .. '}'
   card = item
 end
-local event = '{"seq":' .. int(seq) .. ',"type":"' .. etype .. '","at":"' .. at .. '","item":' .. item .. former .. '}'
+local alert = (op == 'update' and etype == 'updated' and notify) and ',"notify":true' or ''
+local event = '{"seq":' .. int(seq) .. ',"type":"' .. etype .. '","at":"' .. at .. '","item":' .. item .. former .. alert .. '}'
 
 -- The append goes first: if it fails, nothing else has changed.
 redis.call('XADD', k('log'), int(seq) .. '-0', 't', int(ms), 'e', event)

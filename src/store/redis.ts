@@ -205,7 +205,7 @@ export class RedisStore implements Store {
   private async write(
     op: 'publish' | 'update' | 'retract' | 'release',
     id: string,
-    fields: { hash?: string; content?: ItemContent; changeNote?: string; reason?: string; now?: number },
+    fields: { hash?: string; content?: ItemContent; changeNote?: string; reason?: string; now?: number; notify?: boolean },
   ): Promise<WriteResult> {
     const { content } = fields;
     const args = [
@@ -223,6 +223,7 @@ export class RedisStore implements Store {
       content?.embargoUntil ? String(Date.parse(content.embargoUntil)) : '',
       fields.now !== undefined ? String(Math.floor(fields.now)) : '',
       content ? JSON.stringify({ ...content, body: undefined }) : '',
+      fields.notify ? '1' : '',
       ...(content?.topics ?? []),
     ];
     const reply = (await this.call(() => scripts.write.run(this.client, args))) as [string, ...unknown[]];
@@ -262,8 +263,8 @@ export class RedisStore implements Store {
     return this.write('publish', content.id, { content, hash });
   }
 
-  update(content: ItemContent, hash: string, changeNote: string | undefined): Promise<WriteResult> {
-    return this.write('update', content.id, { content, hash, changeNote });
+  update(content: ItemContent, hash: string, changeNote: string | undefined, notify = false): Promise<WriteResult> {
+    return this.write('update', content.id, { content, hash, changeNote, notify });
   }
 
   retract(id: string, reason: string): Promise<WriteResult> {

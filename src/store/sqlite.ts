@@ -95,7 +95,8 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly file: string;
-  private readonly db: Database.Database;
+  /** The database file, shared with the outbox (outbound deliveries) of this store. */
+  readonly db: Database.Database;
   private readonly retention: Retention;
   private readonly epoch: string;
   private readonly stmt;
@@ -183,15 +184,16 @@ export class SqliteStore implements Store {
     this.appendTx = this.db.transaction(
       (
         type: EventType,
-        build: (seq: number, at: string) => { item: NewsEvent['item']; hash: string; changeNote?: string; formerTopics?: string[] },
+        build: (seq: number, at: string) => { item: NewsEvent['item']; hash: string; changeNote?: string; formerTopics?: string[]; notify?: boolean },
       ) => {
         const now = Date.now();
         const at = new Date(now).toISOString();
         const info = this.stmt.appendEvent.run(now, '');
         const seq = Number(info.lastInsertRowid);
-        const { item, hash, changeNote, formerTopics } = build(seq, at);
+        const { item, hash, changeNote, formerTopics, notify } = build(seq, at);
         const event: NewsEvent = { seq, type, at, item };
         if (formerTopics?.length) event.formerTopics = formerTopics;
+        if (notify) event.notify = true;
         this.stmt.setEventPayload.run(JSON.stringify(event), seq);
         const row = {
           id: item.id,
@@ -288,7 +290,7 @@ export class SqliteStore implements Store {
     return { outcome: 'appended', epoch: this.epoch, event };
   }
 
-  async update(content: ItemContent, hash: string, changeNote: string | undefined): Promise<WriteResult> {
+  async update(content: ItemContent, hash: string, changeNote: string | undefined, notify = false): Promise<WriteResult> {
     return this.db.transaction((): WriteResult => {
       const existing = this.readItem(content.id);
       if (!existing) return { outcome: 'not-found' };
@@ -312,7 +314,7 @@ export class SqliteStore implements Store {
         };
         if (changeNote) item.changeNote = changeNote;
         const formerTopics = previous.topics.filter((topic) => !content.topics.includes(topic));
-        return { item, hash, changeNote, formerTopics };
+        return { item, hash, changeNote, formerTopics, notify };
       });
       this.touchTopics(event, previous.topics);
       return { outcome: 'appended', epoch: this.epoch, event };

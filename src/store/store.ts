@@ -75,7 +75,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'redis';
   head(): Promise<LogHead>;
   publish(content: ItemContent, hash: string): Promise<WriteResult>;
-  update(content: ItemContent, hash: string, changeNote: string | undefined): Promise<WriteResult>;
+  /** `notify`: the editor asks that readers alerted to the item hear of this correction too. */
+  update(content: ItemContent, hash: string, changeNote: string | undefined, notify?: boolean): Promise<WriteResult>;
   retract(id: string, reason: string): Promise<WriteResult>;
   /** Held items, earliest release first; with `dueBy`, only those whose embargo lifts by then. */
   scheduled(limit: number, dueBy?: number): Promise<ScheduledItem[]>;

@@ -26,7 +26,7 @@ const EMBARGO_MS: Record<Embargo, number | undefined> = { none: undefined, past:
 
 type Op =
   | { op: 'publish'; id: number; headline: number; topics: string[]; expired: boolean; embargo: Embargo }
-  | { op: 'update'; id: number; headline: number; topics: string[]; note: string | undefined; embargo: Embargo }
+  | { op: 'update'; id: number; headline: number; topics: string[]; note: string | undefined; embargo: Embargo; notify: boolean }
   | { op: 'retract'; id: number; reason: string }
   | { op: 'lists'; keys: string[]; limit: number; detail: 'card' | 'full' }
   | { op: 'scheduled'; limit: number; dueBy: Embargo | undefined }
@@ -58,6 +58,7 @@ const opsOn = (maxId: number, held = false): fc.Arbitrary<Op> => {
         topics,
         note: fc.option(fc.constantFrom('Corrects the toll', 'Adds "quotes" & <tags>'), { nil: undefined }),
         embargo,
+        notify: fc.boolean(),
       }),
     },
     { weight: held ? 5 : 2, arbitrary: fc.record({ op: fc.constant('release' as const), id: fc.nat(maxId), at: releaseAt }) },
@@ -114,7 +115,7 @@ async function run(store: Store, ops: Op[], base: number): Promise<unknown[]> {
       }
       case 'update': {
         const c = content(step.id, step.headline, step.topics, base, false, step.embargo);
-        result = await store.update(c, `h${step.headline}-${step.topics.join()}-false-${step.embargo}`, step.note);
+        result = await store.update(c, `h${step.headline}-${step.topics.join()}-false-${step.embargo}`, step.note, step.notify);
         break;
       }
       case 'release':

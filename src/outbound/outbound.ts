@@ -1,0 +1,71 @@
+// Outbound deliveries, put together: the push and WebSub channels, their
+// dispatcher, and their HTTP routes.
+import type { Hono } from 'hono';
+import { pushApi } from '../api/push.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../ops/logger.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { Store } from '../store/store.ts';
+import { Dispatcher } from './dispatcher.ts';
+import type { OutboundPolicy } from './fetch.ts';
+import type { Outbox } from './outbox.ts';
+import { PushDriver, vapidKeys } from './push.ts';
+import { WebSubDriver, type WebSubOptions, webSubHub } from './websub.ts';
+
+export interface OutboundDeps {
+  config: Config;
+  store: Store;
+  outbox: Outbox;
+  feeds: WebSubOptions['feeds'];
+  metrics: Metrics;
+  logger: Logger;
+  /** Absolute base of our URLs. */
+  baseUrl: () => string;
+  deliveredSeq: () => number;
+}
+
+export interface Outbound {
+  dispatcher: Dispatcher;
+  /** /api/v1/push/… */
+  pushApi: Hono;
+  /** /websub */
+  hub: Hono;
+}
+
+export async function createOutbound(deps: OutboundDeps): Promise<Outbound> {
+  const { config, outbox, metrics, logger } = deps;
+  const settings = config.outbound;
+  const policy: OutboundPolicy = { allowHosts: new Set(settings.allowHosts), timeoutMs: settings.timeoutMs, maxResponseBytes: 64 * 1024 };
+  // web-push wants a mailto: or https: subject; an http PUBLIC_URL (development) cannot be one.
+  const subject = config.publicUrl?.startsWith('https://') ? config.publicUrl : 'mailto:newsroom@localhost';
+  const keys = await vapidKeys(outbox, settings.vapid, subject);
+  const webSub: WebSubOptions = {
+    outbox,
+    feeds: deps.feeds,
+    policy,
+    logger,
+    baseUrl: deps.baseUrl,
+    deliveredSeq: deps.deliveredSeq,
+    leaseSeconds: settings.webSubLeaseSeconds,
+    maxSubscriptions: settings.webSubMaxSubscriptions,
+  };
+  const dispatcher = new Dispatcher({
+    store: deps.store,
+    outbox,
+    drivers: [new PushDriver({ keys, policy, baseUrl: deps.baseUrl }), new WebSubDriver(webSub)],
+    metrics,
+    logger,
+    concurrency: settings.concurrency,
+  });
+  return {
+    dispatcher,
+    pushApi: pushApi({
+      outbox,
+      publicKey: async () => keys.publicKey,
+      policy,
+      maxSubscriptions: settings.pushMaxSubscriptions,
+      maxTopics: config.limits.wsMaxTopics,
+    }),
+    hub: webSubHub(webSub),
+  };
+}

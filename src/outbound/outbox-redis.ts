@@ -1,0 +1,278 @@
+// The outbox in Redis, every step one Lua script: planning and the cursor
+// move together, and a claim hands a delivery to one process only.
+//
+// Keys, all under `${prefix}:out:${channel}:`
+//   subs      hash id → subscription JSON
+//   ver       counter, bumped by every change of the subscriptions
+//   cursor    last seq planned
+//   next      counter of delivery ids
+//   d         hash delivery id → delivery JSON
+//   due       zset delivery id by the time it is due (a lease moves it later)
+//   notes     hash key → {value, expiresMs}
+// and `${prefix}:out:setting:${name}` for settings (keys made once).
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { toStoreError } from '../store/redis.ts';
+import type { Channel, Delivery, Note, Outbox, PlannedDelivery, Settlement, Subscription } from './outbox.ts';
+
+const PRELUDE = `
+local P = ARGV[1] .. ':out:' .. ARGV[2] .. ':'
+local function k(name) return P .. name end
+`;
+
+/** ARGV: prefix, channel, id, subscription JSON, max. */
+const SUBSCRIBE = `${PRELUDE}
+if redis.call('HEXISTS', k('subs'), ARGV[3]) == 0 and redis.call('HLEN', k('subs')) >= tonumber(ARGV[5]) then return 0 end
+redis.call('HSET', k('subs'), ARGV[3], ARGV[4])
+redis.call('INCR', k('ver'))
+return 1
+`;
+
+/** ARGV: prefix, channel, id. */
+const UNSUBSCRIBE = `${PRELUDE}
+local removed = redis.call('HDEL', k('subs'), ARGV[3])
+if removed > 0 then redis.call('INCR', k('ver')) end
+return removed
+`;
+
+/** ARGV: prefix, channel. Returns version, then each subscription JSON. */
+const SUBSCRIPTIONS = `${PRELUDE}
+local out = {redis.call('GET', k('ver')) or '0'}
+for _, json in ipairs(redis.call('HVALS', k('subs'))) do out[#out + 1] = json end
+return out
+`;
+
+/** ARGV: prefix, channel, now. Drops ended leases and notes; returns subscriptions dropped. */
+const EXPIRE = `${PRELUDE}
+local now = tonumber(ARGV[3])
+local dropped = 0
+local subs = redis.call('HGETALL', k('subs'))
+for i = 1, #subs, 2 do
+  local expires = cjson.decode(subs[i + 1]).expiresMs
+  if expires and expires ~= cjson.null and expires < now then
+    redis.call('HDEL', k('subs'), subs[i])
+    dropped = dropped + 1
+  end
+end
+if dropped > 0 then redis.call('INCR', k('ver')) end
+local notes = redis.call('HGETALL', k('notes'))
+for i = 1, #notes, 2 do
+  if cjson.decode(notes[i + 1]).expiresMs <= now then redis.call('HDEL', k('notes'), notes[i]) end
+end
+return dropped
+`;
+
+/** ARGV: prefix, channel, start seq. */
+const CURSOR = `${PRELUDE}
+redis.call('SET', k('cursor'), ARGV[3], 'NX')
+return redis.call('GET', k('cursor'))
+`;
+
+/**
+ * ARGV: prefix, channel, from, to, now, delivery count, each delivery JSON,
+ * then (key, value, ttl ms) per note. 0 when the cursor was not at from.
+ */
+const PLAN = `${PRELUDE}
+if tonumber(redis.call('GET', k('cursor')) or '-1') ~= tonumber(ARGV[3]) then return 0 end
+local now = tonumber(ARGV[5])
+local count = tonumber(ARGV[6])
+for i = 7, 6 + count do
+  -- Padded, so the ids of deliveries due together sort as numbers.
+  local id = string.format('%012d', redis.call('INCR', k('next')))
+  redis.call('HSET', k('d'), id, ARGV[i])
+  redis.call('ZADD', k('due'), now, id)
+end
+for i = 7 + count, #ARGV, 3 do
+  redis.call('HSET', k('notes'), ARGV[i], cjson.encode({value = ARGV[i + 1], expiresMs = now + tonumber(ARGV[i + 2])}))
+end
+redis.call('SET', k('cursor'), ARGV[4])
+return 1
+`;
+
+/** ARGV: prefix, channel, now, lease ms, limit. Returns (id, delivery JSON) pairs. */
+const CLAIM = `${PRELUDE}
+local now, lease = tonumber(ARGV[3]), tonumber(ARGV[4])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', k('due'), '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))) do
+  local json = redis.call('HGET', k('d'), id)
+  if json then
+    local delivery = cjson.decode(json)
+    delivery.attempts = delivery.attempts + 1
+    json = cjson.encode(delivery)
+    redis.call('HSET', k('d'), id, json)
+    redis.call('ZADD', k('due'), now + lease, id)
+    out[#out + 1] = id
+    out[#out + 1] = json
+  else
+    redis.call('ZREM', k('due'), id)
+  end
+end
+return out
+`;
+
+/** ARGV: prefix, channel, delivery id, outcome, retry at ms, subscription id. */
+const SETTLE = `${PRELUDE}
+if ARGV[4] == 'retry' then
+  if redis.call('HEXISTS', k('d'), ARGV[3]) == 1 then redis.call('ZADD', k('due'), tonumber(ARGV[5]), ARGV[3]) end
+  return 1
+end
+redis.call('ZREM', k('due'), ARGV[3])
+redis.call('HDEL', k('d'), ARGV[3])
+if ARGV[4] == 'gone' and redis.call('HDEL', k('subs'), ARGV[6]) > 0 then redis.call('INCR', k('ver')) end
+return 1
+`;
+
+class Script {
+  readonly sha: string;
+  constructor(readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(client: Redis, args: (string | number)[]): Promise<unknown> {
+    try {
+      try {
+        return await client.evalsha(this.sha, 0, ...args);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return await client.eval(this.lua, 0, ...args);
+      }
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+}
+
+const scripts = {
+  subscribe: new Script(SUBSCRIBE),
+  unsubscribe: new Script(UNSUBSCRIBE),
+  subscriptions: new Script(SUBSCRIPTIONS),
+  expire: new Script(EXPIRE),
+  cursor: new Script(CURSOR),
+  plan: new Script(PLAN),
+  claim: new Script(CLAIM),
+  settle: new Script(SETTLE),
+};
+
+interface StoredDelivery {
+  seq: number;
+  subscriptionId: string;
+  payload: string;
+  coalesce?: string;
+  attempts: number;
+  plannedMs: number;
+}
+
+export class RedisOutbox implements Outbox {
+  constructor(
+    private readonly client: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(channel: Channel, name: string): string {
+    return `${this.prefix}:out:${channel}:${name}`;
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async setting(name: string, make: () => string): Promise<string> {
+    const key = `${this.prefix}:out:setting:${name}`;
+    await this.call(() => this.client.set(key, make(), 'NX'));
+    return (await this.call(() => this.client.get(key))) as string;
+  }
+
+  async subscribe(channel: Channel, subscription: Subscription, max: number): Promise<boolean> {
+    const json = JSON.stringify({ ...subscription, expiresMs: subscription.expiresMs ?? null });
+    return Number(await scripts.subscribe.run(this.client, [this.prefix, channel, subscription.id, json, max])) === 1;
+  }
+
+  async unsubscribe(channel: Channel, id: string): Promise<boolean> {
+    return Number(await scripts.unsubscribe.run(this.client, [this.prefix, channel, id])) > 0;
+  }
+
+  async version(channel: Channel): Promise<string> {
+    return (await this.call(() => this.client.get(this.key(channel, 'ver')))) ?? '0';
+  }
+
+  async subscriptions(channel: Channel): Promise<{ version: string; list: Subscription[] }> {
+    const [version, ...rows] = (await scripts.subscriptions.run(this.client, [this.prefix, channel])) as string[];
+    const list = rows
+      .map((row) => {
+        const { expiresMs, ...rest } = JSON.parse(row) as Subscription & { expiresMs: number | null };
+        return expiresMs === null ? rest : { ...rest, expiresMs };
+      })
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { version: String(version), list };
+  }
+
+  async expire(channel: Channel, nowMs: number): Promise<number> {
+    return Number(await scripts.expire.run(this.client, [this.prefix, channel, Math.floor(nowMs)]));
+  }
+
+  async cursor(channel: Channel, startSeq: number): Promise<number> {
+    return Number(await scripts.cursor.run(this.client, [this.prefix, channel, startSeq]));
+  }
+
+  async plan(
+    channel: Channel,
+    from: number,
+    to: number,
+    deliveries: (PlannedDelivery & { seq: number })[],
+    notes: Note[],
+    nowMs: number,
+  ): Promise<boolean> {
+    const now = Math.floor(nowMs);
+    const args: (string | number)[] = [this.prefix, channel, from, to, now, deliveries.length];
+    for (const d of deliveries) {
+      const stored: StoredDelivery = { seq: d.seq, subscriptionId: d.subscriptionId, payload: d.payload, attempts: 0, plannedMs: now };
+      if (d.coalesce !== undefined) stored.coalesce = d.coalesce;
+      args.push(JSON.stringify(stored));
+    }
+    for (const note of notes) args.push(note.key, note.value, Math.floor(note.ttlMs));
+    return Number(await scripts.plan.run(this.client, args)) === 1;
+  }
+
+  async note(channel: Channel, key: string, nowMs: number): Promise<string | null> {
+    const json = await this.call(() => this.client.hget(this.key(channel, 'notes'), key));
+    if (!json) return null;
+    const note = JSON.parse(json) as { value: string; expiresMs: number };
+    return note.expiresMs > nowMs ? note.value : null;
+  }
+
+  async restart(channel: Channel, seq: number): Promise<void> {
+    await this.call(() => this.client.set(this.key(channel, 'cursor'), String(seq)));
+  }
+
+  async claim(channel: Channel, nowMs: number, leaseMs: number, limit: number): Promise<Delivery[]> {
+    const reply = (await scripts.claim.run(this.client, [this.prefix, channel, Math.floor(nowMs), Math.floor(leaseMs), limit])) as string[];
+    const out: Delivery[] = [];
+    for (let i = 0; i < reply.length; i += 2) {
+      const stored = JSON.parse(reply[i + 1] as string) as StoredDelivery;
+      const delivery: Delivery = {
+        id: reply[i] as string,
+        seq: stored.seq,
+        subscriptionId: stored.subscriptionId,
+        payload: stored.payload,
+        attempts: stored.attempts,
+        plannedMs: stored.plannedMs,
+      };
+      if (stored.coalesce !== undefined) delivery.coalesce = stored.coalesce;
+      out.push(delivery);
+    }
+    return out;
+  }
+
+  async settle(channel: Channel, delivery: Delivery, settlement: Settlement): Promise<void> {
+    const at = settlement.outcome === 'retry' ? Math.floor(settlement.atMs) : 0;
+    await scripts.settle.run(this.client, [this.prefix, channel, delivery.id, settlement.outcome, at, delivery.subscriptionId]);
+  }
+
+  async backlog(channel: Channel): Promise<number> {
+    return this.call(() => this.client.zcard(this.key(channel, 'due')));
+  }
+}
