@@ -3,6 +3,7 @@ import { createAnnouncer } from './announce.js';
 import { NewsClient } from './client.js';
 import { findCard, markFresh, remove, upsert } from './live-list.js';
 import { desktopAlerts } from './notify.js';
+import { pushAlerts } from './push.js';
 import { absoluteTime, dropExpired, guardImage, isAlert, itemHref, refreshTimes, relativeTime, storyCard } from './render.js';
 import { connectionIndicator } from './status.js';
 
@@ -19,6 +20,7 @@ const announcer = createAnnouncer(
 );
 const alerts = desktopAlerts(document.getElementById('alerts-toggle'));
 const topics = list.dataset.topics === 'all' ? null : list.dataset.topics.split(',');
+pushAlerts({ button: document.getElementById('push-toggle'), dialog: document.getElementById('push-dialog'), pageTopics: topics ?? [] });
 const baseTitle = document.title;
 let unseen = 0;
 let unseenAbove = [];

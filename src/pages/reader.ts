@@ -46,6 +46,32 @@ function feedLinks(topics: string[] | null, siteTitle: string): FeedLink[] {
   return topics.map((topic) => ({ title: `${siteTitle}: ${topicName(topic)}`, topic }));
 }
 
+const PUSH_LEVELS: [string, string][] = [
+  ['flash', 'Flash only'],
+  ['bulletin', 'Flash and bulletins'],
+  ['urgent', 'Also urgent stories'],
+  ['routine', 'Every story'],
+];
+
+/** The choices of alerts with the page closed (public/push.js keeps it working). */
+function pushDialog(topics: string[] | null): Markup {
+  return html`<dialog id="push-dialog" class="dialog" aria-labelledby="push-title">
+<form method="dialog">
+<h2 id="push-title">Alerts when this page is closed</h2>
+<fieldset><legend>Which stories may interrupt you</legend>${PUSH_LEVELS.map(
+    ([value, label]) => html`<label class="choice"><input type="radio" name="minPriority" value="${value}"${value === 'bulletin' ? ' checked' : ''}> ${label}</label>`,
+  )}</fieldset>
+${
+  topics
+    ? html`<fieldset><legend>About</legend><label class="choice"><input type="radio" name="scope" value="page" checked> ${topics.map(topicName).join(', ')}</label><label class="choice"><input type="radio" name="scope" value="all"> Every topic</label></fieldset>`
+    : ''
+}
+<p role="status" class="push-status"></p>
+<div class="form-actions"><button type="submit" class="button button-primary">Turn alerts on</button><button type="button" class="button" data-action="off" hidden>Turn alerts off</button><button type="button" class="button button-quiet" data-action="close">Close</button></div>
+</form>
+</dialog>`;
+}
+
 export function readerPage(options: ReaderPageOptions): string {
   const { siteTitle, topics, items } = options;
   const now = options.now ?? Date.now();
@@ -60,7 +86,7 @@ export function readerPage(options: ReaderPageOptions): string {
     dateline: new Date(now).toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }),
     scripts: ['reader.js'],
     feeds,
-    tools: html`<div class="masthead-tools">${connectionStatus()}<button type="button" id="alerts-toggle" class="button button-quiet" aria-pressed="false" hidden>Desktop alerts</button></div>`,
+    tools: html`<div class="masthead-tools">${connectionStatus()}<button type="button" id="alerts-toggle" class="button button-quiet" aria-pressed="false" hidden>Desktop alerts</button><button type="button" id="push-toggle" class="button button-quiet" aria-pressed="false" aria-haspopup="dialog" hidden>Alerts</button></div>`,
     nav: sectionNav(items, topics),
     body: html`${banner(items, now)}
 <main id="main" class="latest" tabindex="-1">
@@ -70,6 +96,7 @@ export function readerPage(options: ReaderPageOptions): string {
 <div id="stories" class="stories" data-topics="${topics ? topics.join(',') : 'all'}" data-cursor="${options.cursor}">${items.map((item) => storyCard(item, now))}</div>
 <p id="empty" class="empty"${items.length ? ' hidden' : ''}>No stories yet. This page updates by itself: keep it open.</p>
 </main>
+${pushDialog(topics)}
 <div id="announce-polite" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
 <div id="announce-assertive" class="visually-hidden" aria-live="assertive" aria-atomic="true"></div>`,
     footer: html`<p>Follow ${topics ? heading : 'every story'} in a feed reader: ${feeds.map(
