@@ -215,6 +215,7 @@ form.addEventListener('submit', async (event) => {
     body = { ...input, id: correcting.id };
     const note = form.elements.namedItem('changeNote').value.trim();
     if (note && correcting.status !== 'scheduled') body.changeNote = note;
+    if (form.elements.namedItem('notify').checked && correcting.status !== 'scheduled') body.notify = true;
   } else if (!input.id) {
     pendingId ??= makeId();
     body = { ...input, id: pendingId };

@@ -102,6 +102,7 @@ ${field({ name: 'language', label: 'Language', hint: 'BCP 47 tag, e.g. en, pt-BR
 ${field({ name: 'id', label: 'Item id', hint: 'Your own id, or leave empty: one is made for you, so a retry never publishes twice', maxLength: LIMITS.idLength })}
 <div id="change-note-field" hidden>
 ${field({ name: 'changeNote', label: 'Change note', kind: 'textarea', rows: 2, hint: 'Shown to readers next to the “Updated” mark', maxLength: LIMITS.changeNoteLength })}
+<div class="field field-notify"><label class="checkbox"><input type="checkbox" id="f-notify" name="notify"> Alert readers again <span class="hint">(those who were alerted to this story with the page closed get the correction as a new alert)</span></label></div>
 </div>
 <div class="form-actions">
 <button type="submit" id="submit" class="button button-primary">Publish</button>

@@ -148,9 +148,11 @@ describe('newsroom console', () => {
 
     await headline.fill('Storm warning lifted for coastal areas as winds ease below 50 km/h');
     await field('changeNote').locator('textarea').fill('Adds the wind speed');
+    await page.getByLabel('Alert readers again').check();
     await page.locator('#submit').click();
     await expect.poll(() => page.locator('#form-status').textContent()).toContain('is now version 2');
     expect(writes.at(-1)?.method()).toBe('PUT');
+    expect(JSON.parse(writes.at(-1)?.postData() ?? '{}')).toMatchObject({ changeNote: 'Adds the wind speed', notify: true });
     expect(writes.at(-1)?.url()).toContain('/api/v1/items/wire-storm-warning');
 
     const card = reader.page.locator('#item-wire-storm-warning');
