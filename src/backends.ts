@@ -29,7 +29,7 @@ export async function createBackends(config: Config, logger: Logger, metrics: Me
     const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
     throw new StartupError(`DATA_DIR: cannot open the store in "${config.dataDir}" (${reason}): it must be a folder this process can write`);
   }
-  return { store, bus: new LocalBus(store), outbox: new SqliteOutbox(store.db) };
+  return { store, bus: new LocalBus(store), outbox: new SqliteOutbox(store.file) };
 }
 
 async function createRedisBackends(url: string, config: Config, logger: Logger, metrics: Metrics): Promise<Backends> {

@@ -12,7 +12,7 @@ import type { NewsEvent } from '../domain/event.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Store } from '../store/store.ts';
-import type { Channel, Delivery, Note, Outbox, PlannedDelivery, Subscription } from './outbox.ts';
+import type { Channel, Delivery, Note, Outbox, PlannedDelivery, Settlement, Subscription } from './outbox.ts';
 
 /** Events read from the log per planning step. */
 const PAGE = 128;
@@ -48,6 +48,8 @@ export interface DispatcherOptions {
 
 interface Lane {
   driver: ChannelDriver;
+  /** Settlements written together once per turn: one store write for many sends. */
+  settling: { delivery: Delivery; settlement: Settlement }[];
   planning: Promise<void> | null;
   replan: boolean;
   inFlight: number;
@@ -62,7 +64,7 @@ export class Dispatcher {
   private sends = new Set<Promise<void>>();
 
   constructor(private readonly options: DispatcherOptions) {
-    this.lanes = options.drivers.map((driver) => ({ driver, planning: null, replan: false, inFlight: 0, claiming: false, subscriptions: null }));
+    this.lanes = options.drivers.map((driver) => ({ driver, settling: [], planning: null, replan: false, inFlight: 0, claiming: false, subscriptions: null }));
   }
 
   /** Starts at the log's head: recipients hear of what happens from now on. */
@@ -92,6 +94,7 @@ export class Dispatcher {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     await Promise.allSettled([...this.lanes.map((lane) => lane.planning), ...this.sends]);
+    for (const lane of this.lanes) await this.flushSettled(lane);
   }
 
   /** Current subscriptions of a channel, read again only when they changed. */
@@ -195,7 +198,7 @@ export class Dispatcher {
 
   private async send(lane: Lane, group: Delivery[], delivery: Delivery, subscription: Subscription | undefined): Promise<void> {
     const { driver } = lane;
-    const { outbox, metrics, logger } = this.options;
+    const { metrics, logger } = this.options;
     const channel = driver.channel;
     let result: SendResult;
     if (!subscription) {
@@ -223,11 +226,20 @@ export class Dispatcher {
     if (settlement.outcome === 'dropped' && subscription) {
       logger.warn({ channel, target: subscription.target, attempts: delivery.attempts, reason: result.outcome === 'failed' ? result.reason : 'retried too long' }, 'outbound delivery given up');
     }
+    // The others of a coalesced group were carried by this one: done with it, or gone with it.
     for (const member of group) {
-      await outbox.settle(channel, member, member === delivery ? settlement : settlement.outcome === 'retry' ? { outcome: 'sent' } : settlement).catch((error: unknown) =>
-        logger.debug({ err: error, channel }, 'settling an outbound delivery failed; its lease runs out and it is sent again'),
-      );
+      lane.settling.push({ delivery: member, settlement: member === delivery || settlement.outcome !== 'retry' ? settlement : { outcome: 'sent' } });
     }
+    if (lane.settling.length === group.length) setImmediate(() => void this.flushSettled(lane));
+  }
+
+  private async flushSettled(lane: Lane): Promise<void> {
+    const settled = lane.settling;
+    if (!settled.length) return;
+    lane.settling = [];
+    await this.options.outbox.settle(lane.driver.channel, settled).catch((error: unknown) =>
+      this.options.logger.debug({ err: error, channel: lane.driver.channel }, 'settling outbound deliveries failed; their leases run out and they are sent again'),
+    );
   }
 
   private async expire(): Promise<void> {

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { OutboundPolicy } from './fetch.ts';
 import type { Outbox } from './outbox.ts';
-import { PushDriver, vapidKeys } from './push.ts';
+import { PushCrypto, PushDriver, vapidKeys } from './push.ts';
 import { WebSubDriver, type WebSubOptions, webSubHub } from './websub.ts';
 
 export interface OutboundDeps {
@@ -26,6 +26,8 @@ export interface OutboundDeps {
 
 export interface Outbound {
   dispatcher: Dispatcher;
+  /** Push encryption off the main thread. */
+  crypto: PushCrypto;
   /** /api/v1/push/… */
   pushApi: Hono;
   /** /websub */
@@ -39,6 +41,7 @@ export async function createOutbound(deps: OutboundDeps): Promise<Outbound> {
   // web-push wants a mailto: or https: subject; an http PUBLIC_URL (development) cannot be one.
   const subject = config.publicUrl?.startsWith('https://') ? config.publicUrl : 'mailto:newsroom@localhost';
   const keys = await vapidKeys(outbox, settings.vapid, subject);
+  const crypto = new PushCrypto();
   const webSub: WebSubOptions = {
     outbox,
     feeds: deps.feeds,
@@ -52,13 +55,14 @@ export async function createOutbound(deps: OutboundDeps): Promise<Outbound> {
   const dispatcher = new Dispatcher({
     store: deps.store,
     outbox,
-    drivers: [new PushDriver({ keys, policy, baseUrl: deps.baseUrl }), new WebSubDriver(webSub)],
+    drivers: [new PushDriver({ keys, policy, baseUrl: deps.baseUrl, crypto }), new WebSubDriver(webSub)],
     metrics,
     logger,
     concurrency: settings.concurrency,
   });
   return {
     dispatcher,
+    crypto,
     pushApi: pushApi({
       outbox,
       publicKey: async () => keys.publicKey,

@@ -110,15 +110,18 @@ end
 return out
 `;
 
-/** ARGV: prefix, channel, delivery id, outcome, retry at ms, subscription id. */
+/** ARGV: prefix, channel, then (delivery id, outcome, retry at ms, subscription id) per settlement. */
 const SETTLE = `${PRELUDE}
-if ARGV[4] == 'retry' then
-  if redis.call('HEXISTS', k('d'), ARGV[3]) == 1 then redis.call('ZADD', k('due'), tonumber(ARGV[5]), ARGV[3]) end
-  return 1
+for i = 3, #ARGV, 4 do
+  local id, outcome = ARGV[i], ARGV[i + 1]
+  if outcome == 'retry' then
+    if redis.call('HEXISTS', k('d'), id) == 1 then redis.call('ZADD', k('due'), tonumber(ARGV[i + 2]), id) end
+  else
+    redis.call('ZREM', k('due'), id)
+    redis.call('HDEL', k('d'), id)
+    if outcome == 'gone' and redis.call('HDEL', k('subs'), ARGV[i + 3]) > 0 then redis.call('INCR', k('ver')) end
+  end
 end
-redis.call('ZREM', k('due'), ARGV[3])
-redis.call('HDEL', k('d'), ARGV[3])
-if ARGV[4] == 'gone' and redis.call('HDEL', k('subs'), ARGV[6]) > 0 then redis.call('INCR', k('ver')) end
 return 1
 `;
 
@@ -267,12 +270,19 @@ export class RedisOutbox implements Outbox {
     return out;
   }
 
-  async settle(channel: Channel, delivery: Delivery, settlement: Settlement): Promise<void> {
-    const at = settlement.outcome === 'retry' ? Math.floor(settlement.atMs) : 0;
-    await scripts.settle.run(this.client, [this.prefix, channel, delivery.id, settlement.outcome, at, delivery.subscriptionId]);
+  async settle(channel: Channel, settled: { delivery: Delivery; settlement: Settlement }[]): Promise<void> {
+    if (!settled.length) return;
+    const args: (string | number)[] = [this.prefix, channel];
+    for (const { delivery, settlement } of settled) {
+      args.push(delivery.id, settlement.outcome, settlement.outcome === 'retry' ? Math.floor(settlement.atMs) : 0, delivery.subscriptionId);
+    }
+    await scripts.settle.run(this.client, args);
   }
 
   async backlog(channel: Channel): Promise<number> {
     return this.call(() => this.client.zcard(this.key(channel, 'due')));
   }
+
+  /** The connection is the store's: it closes it. */
+  async close(): Promise<void> {}
 }

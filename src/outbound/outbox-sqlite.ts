@@ -1,7 +1,11 @@
 // The outbox in the embedded store's database file: its own tables beside
-// the log. Every step is one transaction, so planning and the cursor move
-// together, and a claim cannot hand a delivery to two senders.
-import type Database from 'better-sqlite3';
+// the log, on a connection of its own. Every step is one transaction, so
+// planning and the cursor move together, and a claim cannot hand a delivery
+// to two senders. Its commits are not forced to disk one by one
+// (synchronous=NORMAL): what a power cut could take back is a plan or a
+// settlement, and the log makes it again, so a delivery may be repeated,
+// never lost, and fan-out never waits on the outbox's disk writes.
+import Database from 'better-sqlite3';
 import type { Channel, Delivery, Note, Outbox, PlannedDelivery, Settlement, Subscription } from './outbox.ts';
 
 const SCHEMA = `
@@ -43,7 +47,15 @@ interface DeliveryRow {
 export class SqliteOutbox implements Outbox {
   private readonly stmt;
 
-  constructor(private readonly db: Database.Database) {
+  private readonly db: Database.Database;
+
+  /** `file`: the store's database file (WAL mode). */
+  constructor(file: string) {
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    this.db = db;
     db.exec(SCHEMA);
     this.stmt = {
       getSetting: db.prepare<[string]>('SELECT value FROM outbound_settings WHERE name = ?').pluck(),
@@ -196,18 +208,24 @@ export class SqliteOutbox implements Outbox {
     }).immediate();
   }
 
-  async settle(channel: Channel, delivery: Delivery, settlement: Settlement): Promise<void> {
+  async settle(channel: Channel, settled: { delivery: Delivery; settlement: Settlement }[]): Promise<void> {
     this.db
       .transaction(() => {
-        const id = Number(delivery.id);
-        if (settlement.outcome === 'retry') this.stmt.reschedule.run(settlement.atMs, id);
-        else this.stmt.deleteDelivery.run(id);
-        if (settlement.outcome === 'gone') this.drop(channel, delivery.subscriptionId);
+        for (const { delivery, settlement } of settled) {
+          const id = Number(delivery.id);
+          if (settlement.outcome === 'retry') this.stmt.reschedule.run(settlement.atMs, id);
+          else this.stmt.deleteDelivery.run(id);
+          if (settlement.outcome === 'gone') this.drop(channel, delivery.subscriptionId);
+        }
       })
       .immediate();
   }
 
   async backlog(channel: Channel): Promise<number> {
     return this.stmt.backlog.get(channel) as number;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
   }
 }

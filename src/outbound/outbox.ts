@@ -88,8 +88,9 @@ export interface Outbox {
 
   /** Leases up to `limit` due deliveries until nowMs + leaseMs, counting an attempt for each. */
   claim(channel: Channel, nowMs: number, leaseMs: number, limit: number): Promise<Delivery[]>;
-  /** Records what became of a claimed delivery. */
-  settle(channel: Channel, delivery: Delivery, settlement: Settlement): Promise<void>;
+  /** Records what became of claimed deliveries, all in one step. */
+  settle(channel: Channel, settled: { delivery: Delivery; settlement: Settlement }[]): Promise<void>;
   /** Deliveries planned and not yet settled. */
   backlog(channel: Channel): Promise<number>;
+  close(): Promise<void>;
 }

@@ -3,12 +3,14 @@
 // item that matches a reader's topics and is at least as urgent as they
 // chose is one push; a correction is pushed again only when the editor
 // asked; a kill replaces the alert (same Topic) on the devices that got it.
+import { Worker } from 'node:worker_threads';
 import webpush from 'web-push';
 import type { NewsEvent } from '../domain/event.ts';
 import type { Item, Priority } from '../domain/item.ts';
 import type { ChannelDriver, SendResult } from './dispatcher.ts';
 import { type OutboundPolicy, outboundRequest } from './fetch.ts';
 import type { Delivery, Note, Outbox, PlannedDelivery, Subscription } from './outbox.ts';
+import { type EncryptJob, encrypt, type PushRequest } from './push-crypto.js';
 
 export interface PushChoices {
   /** Topics to be alerted of; empty: every topic. */
@@ -67,11 +69,92 @@ function hash(value: string): string {
   return (h >>> 0).toString(36).padStart(7, '0');
 }
 
+/**
+ * Encryption on a worker thread, jobs of one turn sent together; in this
+ * thread only where no worker can be had.
+ */
+export class PushCrypto {
+  private worker: Worker | null = null;
+  /** A worker that keeps failing is not started again: encryption stays in this thread. */
+  private failures = 0;
+  private next = 0;
+  private readonly waiting = new Map<number, { resolve(results: { ok: boolean; request?: PushRequest; error?: string }[]): void; reject(error: Error): void }>();
+  private batch: { job: EncryptJob; resolve(request: PushRequest): void; reject(error: Error): void }[] = [];
+
+  encrypt(job: EncryptJob): Promise<PushRequest> {
+    return new Promise((resolve, reject) => {
+      if (this.batch.push({ job, resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    const worker = this.ensureWorker();
+    if (!worker) {
+      for (const entry of batch) {
+        try {
+          entry.resolve(encrypt(entry.job));
+        } catch (error) {
+          entry.reject(error as Error);
+        }
+      }
+      return;
+    }
+    const id = ++this.next;
+    this.waiting.set(id, {
+      resolve: (results) =>
+        results.forEach((result, i) => {
+          const entry = batch[i];
+          if (result.ok && result.request) entry?.resolve({ ...result.request, body: result.request.body ? Buffer.from(result.request.body) : null });
+          else entry?.reject(new Error(result.error ?? 'encryption failed'));
+        }),
+      reject: (error) => {
+        for (const entry of batch) entry.reject(error);
+      },
+    });
+    worker.postMessage({ id, jobs: batch.map((entry) => entry.job) });
+  }
+
+  private ensureWorker(): Worker | null {
+    if (this.worker) return this.worker;
+    if (this.failures >= 3) return null;
+    try {
+      const worker = new Worker(new URL('./push-crypto.js', import.meta.url));
+      worker.unref();
+      worker.on('message', ({ id, results }) => {
+        this.waiting.get(id)?.resolve(results);
+        this.waiting.delete(id);
+      });
+      const lost = (error: Error) => {
+        if (this.worker !== worker) return;
+        this.worker = null;
+        this.failures++;
+        for (const pending of this.waiting.values()) pending.reject(error);
+        this.waiting.clear();
+      };
+      worker.on('error', lost);
+      worker.on('exit', () => lost(new Error('the encryption worker stopped')));
+      this.worker = worker;
+      return worker;
+    } catch {
+      return null;
+    }
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.terminate();
+  }
+}
+
 export interface PushDriverOptions {
   keys: VapidKeys;
   policy: OutboundPolicy;
   /** Absolute links in notifications. */
   baseUrl: () => string;
+  crypto: PushCrypto;
 }
 
 export class PushDriver implements ChannelDriver {
@@ -133,16 +216,18 @@ export class PushDriver implements ChannelDriver {
     // A withdrawal goes at once and outlives any alert it replaces, so a device
     // that was offline never shows the story without hearing of its kill.
     const ttl = message.priority ? TTL_SECONDS[message.priority] : Math.max(...Object.values(TTL_SECONDS));
-    const details = webpush.generateRequestDetails({ endpoint: subscription.target, keys: data.keys }, delivery.payload, {
-      vapidDetails: this.options.keys,
-      TTL: ttl,
+    const details = await this.options.crypto.encrypt({
+      endpoint: subscription.target,
+      keys: data.keys,
+      payload: delivery.payload,
+      ttl,
       urgency: message.priority ? URGENCY[message.priority] : 'high',
       topic: message.tag,
-      contentEncoding: 'aes128gcm',
+      vapid: this.options.keys,
     });
     const response = await outboundRequest(
       details.endpoint,
-      { method: details.method, headers: details.headers as Record<string, string>, body: details.body ?? undefined },
+      { method: details.method, headers: details.headers, body: details.body ? Buffer.from(details.body) : undefined },
       this.options.policy,
     );
     return pushResult(response.status, response.headers['retry-after']);

@@ -95,8 +95,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly file: string;
-  /** The database file, shared with the outbox (outbound deliveries) of this store. */
-  readonly db: Database.Database;
+  private readonly db: Database.Database;
   private readonly retention: Retention;
   private readonly epoch: string;
   private readonly stmt;

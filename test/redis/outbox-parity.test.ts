@@ -61,7 +61,7 @@ async function run(outbox: Outbox, steps: Op[]): Promise<unknown[]> {
       case 'settle': {
         const delivery = claimed[step.index % Math.max(1, claimed.length)];
         if (delivery) {
-          await outbox.settle(channel, delivery, step.outcome === 'retry' ? { outcome: 'retry', atMs: step.at } : { outcome: step.outcome });
+          await outbox.settle(channel, [{ delivery, settlement: step.outcome === 'retry' ? { outcome: 'retry', atMs: step.at } : { outcome: step.outcome } }]);
         }
         out.push(await outbox.backlog(channel));
         break;
@@ -106,7 +106,7 @@ describe('Redis outbox and SQLite outbox decide alike', () => {
         stores.push(store);
         const client = new Redis(redis.url);
         clients.push(client);
-        const expected = await run(new SqliteOutbox(store.db), steps);
+        const expected = await run(new SqliteOutbox(store.file), steps);
         const actual = await run(new RedisOutbox(client, `ob${runs}`), steps);
         expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
       }),
