@@ -7,7 +7,6 @@ import type { HttpBindings } from '@hono/node-server';
 import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, Hono } from 'hono';
-import { compress } from 'hono/compress';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { tokenChecker } from './api/auth.ts';
@@ -20,6 +19,7 @@ import { ProxyTrust } from './edge/address.ts';
 import { ceilingsFor, openFilesLimit } from './edge/files.ts';
 import { Edge } from './edge/guard.ts';
 import { PublicOrigin } from './edge/public-origin.ts';
+import { precompressedAssets } from './feeds/assets.ts';
 import { FeedCache } from './feeds/cache.ts';
 import { feedFastPath } from './feeds/fast-path.ts';
 import { feedRoutes } from './feeds/routes.ts';
@@ -380,14 +380,13 @@ export function createApp({ config, store, bus, metrics, feeds, views, edge, log
     }),
   );
 
-  // Scripts and styles (about 100 KB) go out gzipped, a quarter of the bytes,
-  // at a fraction of a millisecond each: browsers fetch them once and keep them.
-  app.use('/assets/*', compress({ encoding: 'gzip' }));
   // Type definitions are documentation here: served as text, never as a script.
   app.use('/assets/*', async (c, next) => {
     await next();
     if (c.req.path.endsWith('.ts') && c.res.ok) c.res.headers.set('Content-Type', 'text/plain; charset=utf-8');
   });
+  // Compressed once per file, in memory; everything else goes on to serveStatic.
+  app.use('/assets/*', precompressedAssets([['/assets/shared/', SHARED_DIR], ['/assets/', PUBLIC_DIR]]));
   app.use('/assets/shared/*', serveStatic({ root: SHARED_DIR, rewriteRequestPath: (path) => path.replace(/^\/assets\/shared/, '') }));
   app.use('/assets/*', serveStatic({ root: PUBLIC_DIR, rewriteRequestPath: (path) => path.replace(/^\/assets/, '') }));
 

@@ -66,6 +66,14 @@ const envSchema = z.object({
   RETENTION_HOURS: int(1, 24 * 365).default(24 * 7),
   ITEM_RETENTION_DAYS: int(1, 3650).default(30),
   FEED_ITEMS: int(1, 500).default(50),
+  // Decimals allowed (0.5 is half an hour); 0: a retracted item just leaves its feeds.
+  FEED_WITHDRAWN_HOURS: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of hours from 0 to 720, e.g. 48 or 0.5')
+    .transform(Number)
+    .pipe(z.number().max(720, 'must be a number of hours from 0 to 720, e.g. 48 or 0.5'))
+    .default(48),
   FEED_MAX_AGE_SECONDS: int(0, 86_400).default(60),
   MAX_BODY_BYTES: int(1_024, 10_485_760).default(512 * 1024),
   PUBLISH_RATE_PER_MINUTE: int(1, 100_000_000).default(600),
@@ -140,7 +148,8 @@ export interface Config {
   siteTitle: string;
   logLevel: Env['LOG_LEVEL'];
   retention: { maxEvents: number; maxAgeMs: number; itemMaxAgeMs: number };
-  feed: { items: number; maxAgeSeconds: number };
+  /** withdrawnMs: how long a withdrawal notice stays in feeds in place of a retracted item. */
+  feed: { items: number; maxAgeSeconds: number; withdrawnMs: number };
   limits: {
     maxBodyBytes: number;
     publishPerMinute: number;
@@ -258,7 +267,11 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       maxAgeMs: env.RETENTION_HOURS * 3_600_000,
       itemMaxAgeMs: env.ITEM_RETENTION_DAYS * 86_400_000,
     },
-    feed: { items: env.FEED_ITEMS, maxAgeSeconds: env.FEED_MAX_AGE_SECONDS },
+    feed: {
+      items: env.FEED_ITEMS,
+      maxAgeSeconds: env.FEED_MAX_AGE_SECONDS,
+      withdrawnMs: Math.round(env.FEED_WITHDRAWN_HOURS * 3_600_000),
+    },
     limits: {
       maxBodyBytes: env.MAX_BODY_BYTES,
       publishPerMinute: env.PUBLISH_RATE_PER_MINUTE,

@@ -1,20 +1,33 @@
 // Feeds are rendered once per change, never per request. An event marks the
 // feeds of its topics stale; the next request renders them again from the
-// shared view of that topic. While the store cannot be read, the last render
-// is served rather than an error. Entries are bounded in bytes, least
+// shared view of that topic. Each render is compressed once (gzip, brotli)
+// and kept with its variants. While the store cannot be read, the last
+// render is served rather than an error. Entries are bounded in bytes, least
 // recently used first out: topics in feed URLs are the client's choice.
 import { createHash } from 'node:crypto';
 import { ALL_ITEMS, eventTopics, type NewsEvent } from '../domain/event.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { type ViewCache, viewItems } from '../views/views.ts';
+import { type Coding, compressOnce } from './encoding.ts';
 import { CONTENT_TYPES, type FeedFormat, renderFeed } from './render.ts';
+import { type WithdrawalOptions, Withdrawals } from './withdrawn.ts';
+
+/** The document in one content coding, with its own strong validator. */
+export interface Representation {
+  coding: Coding;
+  bytes: Buffer;
+  /** `"<hash>"` for identity, `"<hash>-gzip"`, `"<hash>-br"`: a strong tag names one sequence of bytes. */
+  etag: string;
+}
 
 export interface RenderedFeed {
-  /** The document encoded once: every response sends these bytes. */
+  /** The document encoded once (identity): every uncompressed response sends these bytes. */
   bytes: Buffer;
   etag: string;
   lastModified: string;
   contentType: string;
+  /** Every variant of this render; identity always, the others when smaller. */
+  encodings: { identity: Representation } & Partial<Record<Coding, Representation>>;
 }
 
 interface Entry {
@@ -22,7 +35,7 @@ interface Entry {
   topic: string;
   /** The invalidation count when its render began: a later one of its topic makes it stale. */
   generation: number;
-  /** The first item in it expires then, so it must be rendered again. */
+  /** An item in it expires, or a withdrawal notice leaves it, then: it must be rendered again. */
   staleAtMs: number;
   bytes: number;
 }
@@ -35,6 +48,8 @@ export interface FeedCacheOptions {
   maxBytes: number;
   /** Absolute links: PUBLIC_URL, or the origin this process settled on. */
   baseUrl: () => string;
+  /** Notices in the place of retracted items; without it they just leave their feeds. */
+  withdrawals?: WithdrawalOptions;
 }
 
 export class FeedCache {
@@ -46,19 +61,24 @@ export class FeedCache {
   /** Everything rendered before this invalidation is stale (a new epoch). */
   private floor = 0;
   private bytes = 0;
+  private readonly withdrawals: Withdrawals | undefined;
 
-  constructor(private readonly options: FeedCacheOptions) {}
+  constructor(private readonly options: FeedCacheOptions) {
+    this.withdrawals = options.withdrawals && new Withdrawals(options.withdrawals);
+  }
 
   /** Called for every event this process fans out. */
   invalidate(event: NewsEvent): void {
     const generation = ++this.generation;
     this.touched.set('all', generation);
     for (const topic of eventTopics(event)) this.touched.set(topic, generation);
+    if (event.type === 'retracted') this.withdrawals?.invalidate();
   }
 
   invalidateAll(): void {
     this.floor = ++this.generation;
     this.touched.clear();
+    this.withdrawals?.invalidate();
   }
 
   get size(): { bytes: number; entries: number } {
@@ -86,7 +106,7 @@ export class FeedCache {
     const stale = this.entries.get(key);
     const feed = this.render(topic, format)
       .then(({ feed, staleAtMs }) => {
-        this.store(key, { feed, topic, generation, staleAtMs, bytes: feed.bytes.length + 512 });
+        this.store(key, { feed, topic, generation, staleAtMs, bytes: feedBytes(feed) });
         return feed;
       })
       .catch((error: unknown) => {
@@ -131,25 +151,42 @@ export class FeedCache {
 
   private async render(topic: string, format: FeedFormat) {
     const view = await this.options.views.get([topic === 'all' ? ALL_ITEMS : topic], 'full');
+    const items = viewItems(view);
+    const placed = this.withdrawals
+      ? await this.withdrawals.place(topic, items)
+      : { entries: items, staleAtMs: Number.POSITIVE_INFINITY, leftAtMs: undefined };
     // An empty feed still needs a stable date: the start of its log's life is as good as any.
-    const updated = new Date(view.at ?? '2000-01-01T00:00:00Z');
+    const updated = new Date(Math.max(Date.parse(view.at ?? '2000-01-01T00:00:00Z'), placed.leftAtMs ?? 0));
     const body = renderFeed(format, {
       baseUrl: this.options.baseUrl(),
       siteTitle: this.options.siteTitle,
       topic,
-      items: viewItems(view),
+      entries: placed.entries,
       updated,
       ttlMinutes: Math.max(1, Math.ceil(this.options.maxAgeSeconds / 60)),
     });
     this.options.metrics.feedRenders.inc({ format });
     return {
-      feed: {
-        bytes: Buffer.from(body),
-        etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
-        lastModified: updated.toUTCString(),
-        contentType: CONTENT_TYPES[format],
-      },
-      staleAtMs: view.staleAtMs,
+      feed: await encodeFeed(Buffer.from(body), updated.toUTCString(), CONTENT_TYPES[format]),
+      staleAtMs: Math.min(view.staleAtMs, placed.staleAtMs),
     };
   }
+}
+
+/** The render and its compressed variants, each tagged from the one hash of the document. */
+async function encodeFeed(bytes: Buffer, lastModified: string, contentType: string): Promise<RenderedFeed> {
+  const hash = createHash('sha1').update(bytes).digest('base64url');
+  const compressed = await compressOnce(bytes);
+  const identity: Representation = { coding: 'identity', bytes, etag: `"${hash}"` };
+  const encodings: RenderedFeed['encodings'] = { identity };
+  if (compressed.gzip) encodings.gzip = { coding: 'gzip', bytes: compressed.gzip, etag: `"${hash}-gzip"` };
+  if (compressed.br) encodings.br = { coding: 'br', bytes: compressed.br, etag: `"${hash}-br"` };
+  return { bytes, etag: identity.etag, lastModified, contentType, encodings };
+}
+
+/** What an entry holds: every variant, and some room for its headers. */
+function feedBytes(feed: RenderedFeed): number {
+  let bytes = 512;
+  for (const representation of Object.values(feed.encodings)) bytes += representation?.bytes.length ?? 0;
+  return bytes;
 }

@@ -1,14 +1,23 @@
-// Most feed requests are polls of a feed that has not changed. When its
-// render is cached, answer straight from node:http with bytes and headers
-// made once per render, before the request reaches the web framework.
+// Every feed request that a render can answer is answered here, straight
+// from node:http, before it reaches the web framework: a cached render at
+// once, a stale one when its new render is ready. Header blocks are made
+// once per variant of a render, and one writer sends every feed response,
+// so the headers (and the spelling of their names) never depend on which
+// request caused the render.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FeedCache, RenderedFeed } from './cache.ts';
-import { feedCacheControl, Memo, notModified, parseName } from './routes.ts';
+import { chooseRepresentation, feedCacheControl, feedHeaders, heldRepresentation } from './answer.ts';
+import type { FeedCache, RenderedFeed, Representation } from './cache.ts';
+import { Memo } from './memo.ts';
+import { parseName } from './routes.ts';
 
 export interface FeedFastPathOptions {
   maxAgeSeconds: number;
   /** Headers the framework's middleware adds to every /feeds response (security, CORS). */
   baseHeaders: [string, string][];
+  /** Hands a request to the web app: its feed could not be rendered and nothing older was kept. */
+  fallback(req: IncomingMessage, res: ServerResponse): void;
+  /** Every response sent, for metrics. */
+  answered?(method: string, status: number): void;
 }
 
 interface Prepared {
@@ -16,40 +25,52 @@ interface Prepared {
   notModified: string[];
 }
 
-/** Returns true when it answered the request; false to hand it on. */
+/** Returns true when it took the request (it answers now or once the render is ready); false to hand it on. */
 export function feedFastPath(cache: FeedCache, options: FeedFastPathOptions) {
   const names = new Memo(1_000, (path: string) => (path.startsWith('/feeds/') ? parseName(path.slice(7)) : null));
   const cacheControl = feedCacheControl(options.maxAgeSeconds);
-  const prepared = new WeakMap<RenderedFeed, Prepared>();
+  const prepared = new WeakMap<Representation, Prepared>();
   const base = options.baseHeaders.flat();
 
-  const headersFor = (feed: RenderedFeed): Prepared => {
-    let headers = prepared.get(feed);
+  const headersFor = (feed: RenderedFeed, representation: Representation): Prepared => {
+    let headers = prepared.get(representation);
     if (!headers) {
-      const common = [...base, 'ETag', feed.etag, 'Last-Modified', feed.lastModified, 'Cache-Control', cacheControl, 'Vary', 'Accept-Encoding'];
       headers = {
-        ok: [...common, 'Content-Type', feed.contentType, 'Content-Length', String(feed.bytes.length)],
-        notModified: common,
+        ok: [...base, ...feedHeaders(feed, representation, 200, cacheControl).flat()],
+        notModified: [...base, ...feedHeaders(feed, representation, 304, cacheControl).flat()],
       };
-      prepared.set(feed, headers);
+      prepared.set(representation, headers);
     }
     return headers;
   };
 
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.url?.startsWith('/feeds/')) return false;
-    const name = names.get(req.url);
-    if (!name) return false;
-    const feed = cache.peek(name.topic, name.format);
-    if (!feed) return false;
-    const headers = headersFor(feed);
-    const ims = req.headers['if-modified-since'];
-    if (notModified(req.headers['if-none-match'], ims, feed.etag, feed.lastModified)) {
-      res.writeHead(304, headers.notModified);
+  const send = (req: IncomingMessage, res: ServerResponse, feed: RenderedFeed): void => {
+    const chosen = chooseRepresentation(feed, req.headers['accept-encoding']);
+    const held = heldRepresentation(feed, chosen, req.headers['if-none-match'], req.headers['if-modified-since']);
+    if (held) {
+      res.writeHead(304, headersFor(feed, held).notModified);
       res.end();
     } else {
-      res.writeHead(200, headers.ok);
-      res.end(req.method === 'HEAD' ? undefined : feed.bytes);
+      res.writeHead(200, headersFor(feed, chosen).ok);
+      res.end(req.method === 'HEAD' ? undefined : chosen.bytes);
+    }
+    options.answered?.(req.method ?? 'GET', held ? 304 : 200);
+  };
+
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.url?.startsWith('/feeds/')) return false;
+    // A query (a reader's cache-buster) changes nothing, as in the app's route.
+    const query = req.url.indexOf('?');
+    const name = names.get(query < 0 ? req.url : req.url.slice(0, query));
+    if (!name) return false;
+    const fresh = cache.peek(name.topic, name.format);
+    if (fresh) {
+      send(req, res, fresh);
+    } else {
+      cache.get(name.topic, name.format).then(
+        (feed) => send(req, res, feed),
+        () => options.fallback(req, res),
+      );
     }
     return true;
   };

@@ -1,10 +1,13 @@
 // The reader's pages: the front page and topic pages (first paint of the
 // latest cards, then live), story pages, the newsroom console shell. Every
 // page is rendered once per view and shared: a rush of readers on one page
-// costs one render per event (and one per half minute, for relative times).
+// costs one render per event (and one per half minute, for relative times),
+// compressed once per render (gzip, brotli): each request sends the variant
+// it accepts.
 import { type Context, Hono } from 'hono';
 import { formatCursor } from '../domain/cursor.ts';
 import { itemKey } from '../domain/event.ts';
+import { acceptedCodings, type Compressed, compressOnce, pickCoding } from '../feeds/encoding.ts';
 import { ID_PATTERN } from '../domain/item.ts';
 import { parseTopicsParam } from '../realtime/protocol.ts';
 import type { Store } from '../store/store.ts';
@@ -15,7 +18,6 @@ import { itemPage, readerPage } from './reader.ts';
 
 /** Relative times ("5 min ago") in a shared render may be this old; the page refreshes them itself. */
 const RENDER_TTL_MS = 30_000;
-const encoder = new TextEncoder();
 
 export interface PageOptions {
   store: Store;
@@ -30,23 +32,31 @@ export interface PageOptions {
 export function pageRoutes(options: PageOptions): Hono {
   const { store, views, siteTitle } = options;
   const pages = new Hono();
-  const rendered = new WeakMap<View, { bytes: Uint8Array<ArrayBuffer>; at: number }>();
+  const rendered = new WeakMap<View, { page: Promise<Compressed>; at: number }>();
 
-  /** The view's page, rendered and encoded once, and reused while it is fresh. */
-  const once = (view: View, render: (now: number) => string): Uint8Array<ArrayBuffer> => {
+  /** The view's page, rendered, encoded and compressed once, and reused while it is fresh. */
+  const once = (view: View, render: (now: number) => string): Promise<Compressed> => {
     const now = Date.now();
     let page = rendered.get(view);
     if (!page || now - page.at > RENDER_TTL_MS) {
-      page = { bytes: encoder.encode(render(now)), at: now };
+      page = { page: compressOnce(Buffer.from(render(now))), at: now };
       rendered.set(view, page);
     }
-    return page.bytes;
+    return page.page;
   };
 
-  const html = (c: Context, body: string | Uint8Array<ArrayBuffer>, status: 200 | 400 | 404 | 410 = 200) => {
-    c.header('Cache-Control', 'no-cache');
+  const html = (c: Context, body: string | Uint8Array<ArrayBuffer>, status: 200 | 400 | 404 | 410 = 200, cacheControl = 'no-cache') => {
+    c.header('Cache-Control', cacheControl);
     c.header('Content-Type', 'text/html; charset=UTF-8');
     return c.body(body, status);
+  };
+
+  /** A page made once: the variant this request accepts. */
+  const compressedHtml = (c: Context, page: Compressed, cacheControl?: string) => {
+    const coding = pickCoding(page, acceptedCodings(c.req.header('accept-encoding')));
+    c.header('Vary', 'Accept-Encoding');
+    if (coding !== 'identity') c.header('Content-Encoding', coding);
+    return html(c, (page[coding] ?? page.identity) as Uint8Array<ArrayBuffer>, 200, cacheControl);
   };
 
   pages.get('/', async (c) => {
@@ -55,9 +65,9 @@ export function pageRoutes(options: PageOptions): Hono {
     // One order for the same set: one view, one render.
     const topics = parsed.topics ? [...parsed.topics].sort() : null;
     const view = await views.get(listKeys(topics), 'card');
-    return html(
+    return compressedHtml(
       c,
-      once(view, (now) =>
+      await once(view, (now) =>
         readerPage({
           siteTitle,
           topics,
@@ -74,7 +84,7 @@ export function pageRoutes(options: PageOptions): Hono {
     if (!ID_PATTERN.test(id)) return html(c, notFoundPage(siteTitle), 404);
     const view = await views.get([itemKey(id)], 'full');
     const [item] = viewItems(view);
-    if (item) return html(c, once(view, () => itemPage(siteTitle, item)));
+    if (item) return compressedHtml(c, await once(view, () => itemPage(siteTitle, item)));
     // Not live: withdrawn, expired, held or unknown. Only a withdrawal says so.
     const stored = await store.getItem(id);
     if (stored?.status === 'retracted') return html(c, withdrawnPage(siteTitle, stored.reason), 410);
@@ -82,10 +92,7 @@ export function pageRoutes(options: PageOptions): Hono {
   });
 
   // Newsroom console: a static shell; the token lives in the tab, never in a cookie.
-  const console = newsroomPage(siteTitle);
-  pages.get('/newsroom', (c) => {
-    c.header('Cache-Control', 'no-store');
-    return c.html(console);
-  });
+  const console = compressOnce(Buffer.from(newsroomPage(siteTitle)));
+  pages.get('/newsroom', async (c) => compressedHtml(c, await console, 'no-store'));
   return pages;
 }
