@@ -57,6 +57,7 @@ export function feedHeaders(feed: RenderedFeed, representation: Representation, 
     ['Last-Modified', feed.lastModified],
     ['Cache-Control', cacheControl],
     ['Vary', 'Accept-Encoding'],
+    ['Link', feed.links],
   ];
   if (status === 304) return headers;
   headers.push(['Content-Type', feed.contentType]);

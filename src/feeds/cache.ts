@@ -9,7 +9,7 @@ import { ALL_ITEMS, eventTopics, type NewsEvent } from '../domain/event.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { type ViewCache, viewItems } from '../views/views.ts';
 import { type Coding, compressOnce } from './encoding.ts';
-import { CONTENT_TYPES, type FeedFormat, renderFeed } from './render.ts';
+import { CONTENT_TYPES, type FeedFormat, feedLinkHeader, renderFeed } from './render.ts';
 import { type WithdrawalOptions, Withdrawals } from './withdrawn.ts';
 
 /** The document in one content coding, with its own strong validator. */
@@ -26,6 +26,8 @@ export interface RenderedFeed {
   etag: string;
   lastModified: string;
   contentType: string;
+  /** The Link header: the WebSub hub and the feed itself. */
+  links: string;
   /** Every variant of this render; identity always, the others when smaller. */
   encodings: { identity: Representation } & Partial<Record<Coding, Representation>>;
 }
@@ -157,8 +159,9 @@ export class FeedCache {
       : { entries: items, staleAtMs: Number.POSITIVE_INFINITY, leftAtMs: undefined };
     // An empty feed still needs a stable date: the start of its log's life is as good as any.
     const updated = new Date(Math.max(Date.parse(view.at ?? '2000-01-01T00:00:00Z'), placed.leftAtMs ?? 0));
+    const baseUrl = this.options.baseUrl();
     const body = renderFeed(format, {
-      baseUrl: this.options.baseUrl(),
+      baseUrl,
       siteTitle: this.options.siteTitle,
       topic,
       entries: placed.entries,
@@ -167,21 +170,21 @@ export class FeedCache {
     });
     this.options.metrics.feedRenders.inc({ format });
     return {
-      feed: await encodeFeed(Buffer.from(body), updated.toUTCString(), CONTENT_TYPES[format]),
+      feed: await encodeFeed(Buffer.from(body), updated.toUTCString(), CONTENT_TYPES[format], feedLinkHeader(baseUrl, topic, format)),
       staleAtMs: Math.min(view.staleAtMs, placed.staleAtMs),
     };
   }
 }
 
 /** The render and its compressed variants, each tagged from the one hash of the document. */
-async function encodeFeed(bytes: Buffer, lastModified: string, contentType: string): Promise<RenderedFeed> {
+async function encodeFeed(bytes: Buffer, lastModified: string, contentType: string, links: string): Promise<RenderedFeed> {
   const hash = createHash('sha1').update(bytes).digest('base64url');
   const compressed = await compressOnce(bytes);
   const identity: Representation = { coding: 'identity', bytes, etag: `"${hash}"` };
   const encodings: RenderedFeed['encodings'] = { identity };
   if (compressed.gzip) encodings.gzip = { coding: 'gzip', bytes: compressed.gzip, etag: `"${hash}-gzip"` };
   if (compressed.br) encodings.br = { coding: 'br', bytes: compressed.br, etag: `"${hash}-br"` };
-  return { bytes, etag: identity.etag, lastModified, contentType, encodings };
+  return { bytes, etag: identity.etag, lastModified, contentType, links, encodings };
 }
 
 /** What an entry holds: every variant, and some room for its headers. */

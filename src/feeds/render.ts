@@ -47,6 +47,16 @@ function feedUrl(ctx: FeedContext, format: FeedFormat): string {
   return `${ctx.baseUrl}/feeds/${ctx.topic}.${format}`;
 }
 
+/** The WebSub hub every feed advertises. */
+export function hubUrl(baseUrl: string): string {
+  return `${baseUrl}/websub`;
+}
+
+/** The Link header of a feed response: its hub and itself (WebSub discovery). */
+export function feedLinkHeader(baseUrl: string, topic: string, format: FeedFormat): string {
+  return `<${hubUrl(baseUrl)}>; rel="hub", <${baseUrl}/feeds/${topic}.${format}>; rel="self"`;
+}
+
 // --- XML ------------------------------------------------------------------
 
 const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';
@@ -94,6 +104,7 @@ function renderRss(ctx: FeedContext, views: EntryView[]): string {
     element('generator', 'newswire'),
     element('ttl', String(ctx.ttlMinutes)),
     `<atom:link href="${xmlAttr(feedUrl(ctx, 'rss'))}" rel="self" type="application/rss+xml"/>`,
+    `<atom:link href="${xmlAttr(hubUrl(ctx.baseUrl))}" rel="hub"/>`,
     ...views.map(rssItem),
   ]);
   return `${XML_DECLARATION}\n<rss version="2.0" ${RSS_NAMESPACES}>\n${channel}\n</rss>\n`;
@@ -145,6 +156,7 @@ function renderAtom(ctx: FeedContext, views: EntryView[]): string {
     block('author', [element('name', ctx.siteTitle), element('uri', `${ctx.baseUrl}/`)]),
     `<link rel="alternate" href="${xmlAttr(homeUrl(ctx))}"/>`,
     `<link rel="self" href="${xmlAttr(feedUrl(ctx, 'atom'))}" type="application/atom+xml"/>`,
+    `<link rel="hub" href="${xmlAttr(hubUrl(ctx.baseUrl))}"/>`,
     ...views.map(atomEntry),
   ];
   const namespaces = 'xmlns="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/"';
@@ -185,6 +197,7 @@ function renderJsonFeed(ctx: FeedContext, views: EntryView[]): string {
     title: feedTitle(ctx),
     home_page_url: homeUrl(ctx),
     feed_url: feedUrl(ctx, 'json'),
+    hubs: [{ type: 'WebSub', url: hubUrl(ctx.baseUrl) }],
     description: feedDescription(ctx),
     language: 'en',
     authors: [{ name: ctx.siteTitle, url: `${ctx.baseUrl}/` }],

@@ -22,7 +22,7 @@ export interface WebSubData {
 }
 
 interface FeedSource {
-  get(topic: string, format: FeedFormat): Promise<{ bytes: Buffer; contentType: string }>;
+  get(topic: string, format: FeedFormat): Promise<{ bytes: Buffer; contentType: string; links: string }>;
 }
 
 export interface WebSubOptions {
@@ -38,13 +38,6 @@ export interface WebSubOptions {
   maxSubscriptions: number;
 }
 
-export const hubUrl = (baseUrl: string) => `${baseUrl}/websub`;
-export const feedUrl = (baseUrl: string, topic: string, format: FeedFormat) => `${baseUrl}/feeds/${topic}.${format}`;
-
-/** The Link header every feed response carries. */
-export function feedLinks(baseUrl: string, topic: string, format: FeedFormat): string {
-  return `<${hubUrl(baseUrl)}>; rel="hub", <${feedUrl(baseUrl, topic, format)}>; rel="self"`;
-}
 
 export class WebSubDriver implements ChannelDriver {
   readonly channel = 'websub' as const;
@@ -74,7 +67,7 @@ export class WebSubDriver implements ChannelDriver {
     const headers: Record<string, string | number> = {
       'Content-Type': feed.contentType,
       'Content-Length': feed.bytes.length,
-      Link: feedLinks(this.options.baseUrl(), data.topic, data.format),
+      Link: feed.links,
     };
     if (data.secret) headers['X-Hub-Signature'] = `sha256=${createHmac('sha256', data.secret).update(feed.bytes).digest('hex')}`;
     const response = await outboundRequest(subscription.target, { method: 'POST', headers, body: feed.bytes }, this.options.policy);

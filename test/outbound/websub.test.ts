@@ -37,6 +37,20 @@ describe('WebSub hub', () => {
   });
   afterAll(() => subscriber?.stop());
 
+  it('is advertised by every feed: Link headers and links in the documents', async () => {
+    for (const format of ['rss', 'atom', 'json']) {
+      const res = await fetch(`${server.url}/feeds/world.${format}`);
+      expect(res.headers.get('link')).toBe(`<${base}/websub>; rel="hub", <${base}/feeds/world.${format}>; rel="self"`);
+      const body = await res.text();
+      if (format === 'json') expect(JSON.parse(body).hubs).toEqual([{ type: 'WebSub', url: `${base}/websub` }]);
+      else expect(body).toMatch(new RegExp(`<(atom:)?link (href="${base}/websub" rel="hub"|rel="hub" href="${base}/websub")/>`));
+      // A conditional poll says the same.
+      const again = await fetch(`${server.url}/feeds/world.${format}`, { headers: { 'if-none-match': res.headers.get('etag') ?? '' } });
+      expect(again.status).toBe(304);
+      expect(again.headers.get('link')).toBe(res.headers.get('link'));
+    }
+  });
+
   it('verifies intent, then posts the new feed, signed, on publish, correction and kill', async () => {
     const topic = `${base}/feeds/world.atom`;
     const res = await hub(server, { 'hub.mode': 'subscribe', 'hub.topic': topic, 'hub.callback': subscriber.callback, 'hub.secret': SECRET, 'hub.lease_seconds': '3600' });
