@@ -55,8 +55,17 @@ export interface CursorStorage {
   setItem(key: string, value: string): void;
 }
 
+/** 'websocket' (default); 'sse': an event stream from /sse; 'auto': WebSocket, falling back to an event stream. */
+export type Transport = 'websocket' | 'sse' | 'auto';
+
 export interface ClientOptions {
+  /** WebSocket URL of /ws; in a browser, this page's origin by default. */
   url?: string;
+  transport?: Transport;
+  /** URL of /sse; by default `url` with http(s) for ws(s) and /sse for /ws. */
+  sseUrl?: string;
+  /** WebSocket attempts in a row that never open before 'auto' tries an event stream (default 3). */
+  fallbackAfter?: number;
   topics?: string[] | null;
   /** Item ids followed whatever their topics become; with no topics, only these. */
   items?: string[];
@@ -64,6 +73,8 @@ export interface ClientOptions {
   detail?: 'card' | 'full';
   cursor?: string | null;
   WebSocket?: unknown;
+  /** An EventSource constructor: the browser's, or in Node 20 the `eventsource` package's. */
+  EventSource?: unknown;
   storage?: CursorStorage | null;
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -79,6 +90,9 @@ export interface ClientOptions {
 export class NewsClient {
   constructor(options?: ClientOptions);
   readonly state: ClientState;
+  readonly transport: Transport;
+  /** The transport of the current (or next) connection. */
+  readonly using: 'websocket' | 'sse';
   readonly cursor: string | null;
   readonly topics: string[] | null;
   readonly items: string[];
@@ -95,3 +109,4 @@ export function connect(options?: ClientOptions): NewsClient;
 export function parseCursor(cursor: unknown): { epoch: string; seq: number } | null;
 export function backoffDelay(attempt: number, initialDelayMs: number, maxDelayMs: number, random?: () => number): number;
 export function cursorKey(topics: string[] | null, items?: string[]): string;
+export function streamUrl(wsUrl: string): string;

@@ -1,20 +1,29 @@
-// Live news client: one WebSocket to /ws that survives restarts and network
-// drops. It resumes from the last cursor it saw, so a reconnect loses nothing,
-// and it drops anything at or below that cursor, so nothing is seen twice.
+// Live news client: one WebSocket to /ws (or, where WebSockets are blocked,
+// an event stream from /sse) that survives restarts and network drops. It
+// resumes from the last cursor it saw, so a reconnect loses nothing, and it
+// drops anything at or below that cursor, so nothing is seen twice.
 // Plain ES module without dependencies: it runs in browsers and in Node 20
-// (pass the `ws` package as `WebSocket` there).
+// (pass the `ws` package as `WebSocket` there, and an EventSource such as the
+// `eventsource` package's for event streams).
 
 /** @typedef {'connecting' | 'live' | 'reconnecting' | 'offline' | 'closed'} ClientState */
+
+/** @typedef {'websocket' | 'sse' | 'auto'} Transport */
 
 /**
  * @typedef {object} ClientOptions
  * @property {string} [url] WebSocket URL of /ws; in a browser it defaults to this page's origin.
+ * @property {Transport} [transport] 'websocket' (the default); 'sse': an event stream from /sse;
+ *   'auto': WebSocket, and an event stream after `fallbackAfter` WebSocket attempts in a row that never opened.
+ * @property {string} [sseUrl] URL of /sse; defaults to `url` with http(s) for ws(s) and /sse for /ws.
+ * @property {number} [fallbackAfter] WebSocket attempts that never open before 'auto' tries an event stream (3).
  * @property {string[] | null} [topics] Topics to follow; null or empty follows every topic (unless `items` is given).
  * @property {string[]} [items] Item ids to follow whatever their topics become (a story page); with no
  *   topics, the client follows only these items.
  * @property {'card' | 'full'} [detail] 'card' (the default): items without their body; 'full': whole items.
  * @property {string | null} [cursor] Where to resume from; without one the client starts at "now".
  * @property {any} [WebSocket] A WebSocket constructor (the `ws` package in Node 20).
+ * @property {any} [EventSource] An EventSource constructor (in Node 20, the `eventsource` package's).
  * @property {{ getItem(key: string): string | null, setItem(key: string, value: string): void } | null} [storage]
  *   Keeps the cursor per topic set (e.g. sessionStorage), used when no cursor is given.
  * @property {number} [initialDelayMs] First reconnect delay (before jitter).
@@ -36,8 +45,11 @@
 
 const OPEN = 1;
 
-/** Close codes after which retrying the same request cannot help. */
-const FATAL_CLOSE = new Set([4400, 1008]);
+/** WebSocket close codes, and HTTP statuses of a refused event stream, after which retrying the same request cannot help. */
+const FATAL = new Set([4400, 1008, 400, 403, 404]);
+
+/** Named events of the stream; its `error` events come with the connection's own. */
+const STREAM_EVENTS = ['welcome', 'published', 'updated', 'retracted', 'reset'];
 
 /** Splits "epoch-seq"; null for anything else. */
 export function parseCursor(cursor) {
@@ -50,6 +62,16 @@ export function parseCursor(cursor) {
 export function backoffDelay(attempt, initialDelayMs, maxDelayMs, random = Math.random) {
   const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** The event stream beside a WebSocket URL: http(s) for ws(s), /sse for /ws. */
+export function streamUrl(wsUrl) {
+  const url = new URL(wsUrl);
+  if (url.protocol === 'ws:') url.protocol = 'http:';
+  if (url.protocol === 'wss:') url.protocol = 'https:';
+  url.pathname = `${url.pathname.replace(/\/ws\/?$/, '').replace(/\/$/, '')}/sse`;
+  url.search = '';
+  return url.toString();
 }
 
 /** The storage key for a topic set (and items followed), so each view resumes its own position. */
@@ -68,9 +90,19 @@ export class NewsClient {
   /** @param {ClientOptions} options */
   constructor(options = {}) {
     this.options = options;
+    /** @type {Transport} */
+    this.transport = options.transport ?? 'websocket';
     this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
-    if (!this.WebSocket) throw new Error('no WebSocket implementation: pass one as options.WebSocket');
-    this.url = options.url ?? defaultUrl();
+    this.EventSource = options.EventSource ?? globalThis.EventSource;
+    if (this.transport !== 'sse' && !this.WebSocket) throw new Error('no WebSocket implementation: pass one as options.WebSocket');
+    if (this.transport === 'sse' && !this.EventSource) throw new Error('no EventSource implementation: pass one as options.EventSource');
+    this.url = options.url ?? (this.transport === 'sse' && options.sseUrl ? null : defaultUrl());
+    this.sseUrl = options.sseUrl ?? null;
+    /** The transport of the next connection: 'auto' starts with WebSocket. */
+    this.using = this.transport === 'sse' ? 'sse' : 'websocket';
+    this.fallbackAfter = options.fallbackAfter ?? 3;
+    /** WebSocket attempts in a row that never opened. */
+    this.misses = 0;
     /** Item ids followed by id; with no topics, only these. */
     this.items = [...new Set(options.items ?? [])];
     /** @type {string[] | null} null: every topic; [] (with items): none. */
@@ -85,6 +117,12 @@ export class NewsClient {
     this.state = 'closed';
     this.attempt = 0;
     this.ws = null;
+    /** The event stream, when that is the transport. */
+    this.es = null;
+    /** Whether the current (or last) connection opened. */
+    this.opened = false;
+    /** Topics before a change an event stream has not confirmed yet: restored if the server refuses it. */
+    this.topicsBefore = null;
     this.timer = null;
     this.heartbeat = null;
     this.pongDeadline = null;
@@ -107,7 +145,7 @@ export class NewsClient {
     };
     this.onOffline = () => {
       // An open socket may still work (a VPN, a LAN): the heartbeat will tell.
-      if (this.stopped || (this.ws && this.ws.readyState === OPEN)) return;
+      if (this.stopped || (this.ws && this.ws.readyState === OPEN) || (this.es && this.es.readyState === OPEN)) return;
       this.clearTimers();
       this.setState('offline', { attempt: this.attempt, reason: 'the device is offline' });
     };
@@ -145,6 +183,8 @@ export class NewsClient {
       detach(ws);
       if (ws.readyState <= OPEN) ws.close(1000, 'client closed');
     }
+    this.es?.close();
+    this.es = null;
     this.setState('closed', { attempt: 0 });
   }
 
@@ -155,8 +195,9 @@ export class NewsClient {
   subscribe(topics) {
     const add = normaliseTopics(topics);
     if (this.topics === null) return Promise.resolve();
+    const before = this.topics;
     this.topics = add === null ? null : normaliseTopics([...this.topics, ...add]);
-    return this.request({ type: 'subscribe', topics: add ?? ['all'] });
+    return this.request({ type: 'subscribe', topics: add ?? ['all'] }, before);
   }
 
   /** Stops following some topics; kept across reconnects. */
@@ -164,12 +205,14 @@ export class NewsClient {
     if (this.topics === null) throw new Error('this client follows every topic: create one with a topic list to narrow it');
     const next = this.topics.filter((topic) => !topics.includes(topic));
     if (next.length === 0 && !this.items.length) throw new Error('cannot leave a client with no topic: close it instead');
+    const before = this.topics;
     this.topics = next;
-    return this.request({ type: 'unsubscribe', topics: [...topics] });
+    return this.request({ type: 'unsubscribe', topics: [...topics] }, before);
   }
 
   /** Sends a frame the server answers with "subscribed" (or an error). */
-  request(frame) {
+  request(frame, topicsBefore) {
+    if (this.es) return this.restream(topicsBefore);
     if (!this.ws || this.ws.readyState !== OPEN) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
@@ -190,9 +233,30 @@ export class NewsClient {
     if (this.ws && this.ws.readyState === OPEN) this.ws.send(JSON.stringify(frame));
   }
 
+  /**
+   * An event stream cannot be told anything: it is opened again with the
+   * new topics, from the cursor. Resolves on the new stream's welcome.
+   */
+  restream(topicsBefore) {
+    this.topicsBefore ??= topicsBefore;
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.es?.close();
+      this.es = null;
+      this.open(this.state);
+    });
+  }
+
   open(state) {
     this.setState(state, { attempt: this.attempt });
-    const url = new URL(this.url);
+    this.opened = false;
+    if (this.using === 'sse') this.openStream();
+    else this.openSocket();
+  }
+
+  /** The URL of a connection: what it follows and the cursor to resume from. */
+  connectUrl(base) {
+    const url = new URL(base);
     if (this.topics?.length) url.searchParams.set('topics', this.topics.join(','));
     else url.searchParams.delete('topics');
     if (this.items.length) url.searchParams.set('items', this.items.join(','));
@@ -201,15 +265,22 @@ export class NewsClient {
     else url.searchParams.delete('detail');
     if (this.cursor) url.searchParams.set('cursor', this.cursor);
     else url.searchParams.delete('cursor');
+    return url.toString();
+  }
+
+  openSocket() {
     let ws;
     try {
-      ws = new this.WebSocket(url.toString());
+      ws = new this.WebSocket(this.connectUrl(this.url));
     } catch (error) {
       this.fail(undefined, String(error));
       return;
     }
     this.ws = ws;
     this.sentCursor = this.cursor;
+    ws.onopen = () => {
+      if (this.ws === ws) this.opened = true;
+    };
     ws.onmessage = (message) => this.receive(message.data);
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
@@ -218,6 +289,58 @@ export class NewsClient {
     };
     // Every error is followed by a close; the close decides what happens next.
     ws.onerror = () => {};
+  }
+
+  openStream() {
+    const url = this.connectUrl(this.sseUrl ?? streamUrl(this.url));
+    let es;
+    try {
+      es = new this.EventSource(url);
+    } catch (error) {
+      this.fail(undefined, String(error));
+      return;
+    }
+    this.es = es;
+    this.sentCursor = this.cursor;
+    const receive = (message) => {
+      if (this.es === es) this.receive(message.data);
+    };
+    for (const name of STREAM_EVENTS) es.addEventListener(name, receive);
+    es.addEventListener('open', () => {
+      if (this.es === es) this.opened = true;
+    });
+    es.addEventListener('error', (event) => {
+      if (this.es !== es) return;
+      // The server's `error` events carry data; a broken or refused connection's do not.
+      if (typeof event.data === 'string') this.receive(event.data);
+      else void this.streamFailed(es, url);
+    });
+  }
+
+  /**
+   * EventSource would reconnect by itself, after a fixed delay, and give up
+   * for good on any refusal: the client reconnects instead, with backoff and
+   * its own cursor. A stream that never opened is asked about once, since
+   * EventSource does not say why.
+   */
+  async streamFailed(es, url) {
+    es.close();
+    this.es = null;
+    const refusal = this.opened ? null : await refusalOf(url);
+    // Closed, or connected again, meanwhile.
+    if (this.stopped || this.es || this.ws) return;
+    const error = refusal?.error ? { code: refusal.error.code, message: refusal.error.message } : null;
+    if (refusal?.status === 400 && this.topicsBefore && error) {
+      // The topics just asked for were refused: keep the ones that worked.
+      this.topics = this.topicsBefore;
+      this.topicsBefore = null;
+      this.settle(Object.assign(new Error(error.message), error));
+      this.options.onError?.(error);
+      this.open(this.state);
+      return;
+    }
+    if (error) this.options.onError?.(error);
+    this.fail(refusal?.status, error?.message ?? 'the event stream ended');
   }
 
   receive(data) {
@@ -268,7 +391,12 @@ export class NewsClient {
     if (frame.resumed || !this.sentCursor) this.adopt(frame.cursor, true);
     this.attempt = 0;
     this.setState('live', { attempt: 0 });
-    this.startHeartbeat(frame.heartbeatMs);
+    if (this.es) {
+      // The topics it was opened with are the server's now. A stream takes
+      // no pings: a dead link shows when the browser's connection fails.
+      this.topicsBefore = null;
+      this.settle();
+    } else this.startHeartbeat(frame.heartbeatMs);
     this.options.onWelcome?.(frame);
   }
 
@@ -349,7 +477,8 @@ export class NewsClient {
     this.heartbeat = null;
     this.pongDeadline = null;
     if (this.stopped) return;
-    if (code !== undefined && FATAL_CLOSE.has(code)) {
+    this.pickTransport();
+    if (code !== undefined && FATAL.has(code)) {
       this.setState('offline', { attempt: this.attempt, code, reason: reason || 'the server refused this request' });
       return;
     }
@@ -367,9 +496,23 @@ export class NewsClient {
     }, delayMs);
   }
 
+  /**
+   * 'auto': WebSocket attempts in a row that never opened (a proxy that
+   * blocks them) turn to an event stream, kept once it opens; an event stream
+   * that does not open either turns back (the server is away, not blocked).
+   */
+  pickTransport() {
+    if (this.transport !== 'auto' || !this.EventSource) return;
+    if (this.opened) this.misses = 0;
+    else if (this.using === 'sse') {
+      this.using = 'websocket';
+      this.misses = 0;
+    } else if (++this.misses >= this.fallbackAfter) this.using = 'sse';
+  }
+
   /** Skips the wait (the network came back, or the user asked). */
   reconnectNow() {
-    if (this.stopped || (this.ws && this.ws.readyState <= OPEN)) return;
+    if (this.stopped || (this.ws && this.ws.readyState <= OPEN) || this.es) return;
     clearTimeout(this.timer);
     this.timer = null;
     this.open('reconnecting');
@@ -392,6 +535,7 @@ export class NewsClient {
 }
 
 function detach(ws) {
+  ws.onopen = null;
   ws.onmessage = null;
   ws.onclose = null;
   ws.onerror = () => {};
@@ -401,6 +545,25 @@ function defaultUrl() {
   const location = globalThis.location;
   if (!location) throw new Error('options.url is required outside a browser');
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+}
+
+/** Why the server refused an event stream: its status and error body, or null when it did not (or cannot say). */
+async function refusalOf(url) {
+  if (typeof fetch !== 'function') return null;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 5_000);
+  try {
+    const response = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' }, cache: 'no-store' });
+    if (response.ok) return null;
+    const body = await response.json().catch(() => null);
+    return { status: response.status, error: body?.error ?? null };
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+    // A stream that did open this time is not wanted: only its status was.
+    abort.abort();
+  }
 }
 
 /** Creates and starts a client. */

@@ -1,6 +1,7 @@
 // What one address may take of a process: concurrent connections, new
-// connections per second, requests per 10 s, WebSockets at once. Connections
-// over a limit are cut before a byte is read; requests get 429. Trusted
+// connections per second, requests per 10 s, live connections (WebSockets
+// and event streams, counted together) at once. Connections over a limit
+// are cut before a byte is read; requests get 429. Trusted
 // proxies are exempt at the TCP level (many clients share them); their
 // clients are counted by the address the proxy forwards.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -28,14 +29,14 @@ export interface EdgeOptions {
   logger: Logger;
 }
 
-type Refusal = 'too-many-connections' | 'too-many-new-connections' | 'too-many-requests' | 'too-many-websockets';
+type Refusal = 'too-many-connections' | 'too-many-new-connections' | 'too-many-requests' | 'too-many-live-connections';
 
 const SOCKET_KEY = Symbol('edge-key');
 type Keyed = Socket & { [SOCKET_KEY]?: string };
 
 export class Edge {
   private readonly sockets: Occupancy;
-  private readonly webSockets: Occupancy;
+  private readonly live: Occupancy;
   private readonly newConnections: WindowLimiter;
   private readonly requests: WindowLimiter;
   /** One log line per address and reason a minute: a flood must not flood the logs. */
@@ -44,7 +45,7 @@ export class Edge {
   constructor(private readonly options: EdgeOptions) {
     const { limits } = options;
     this.sockets = new Occupancy(limits.connectionsPerAddress);
-    this.webSockets = new Occupancy(limits.connectionsPerAddress);
+    this.live = new Occupancy(limits.connectionsPerAddress);
     this.newConnections = new WindowLimiter(limits.newConnectionsPerSecond * 10, 10_000);
     this.requests = new WindowLimiter(limits.requestsPer10s, 10_000);
   }
@@ -99,10 +100,10 @@ export class Edge {
   }
 
   /**
-   * Takes a WebSocket place for the request's client; a release function,
-   * or why it may not have one.
+   * Takes a place for a live connection (a WebSocket or an event stream) of
+   * the request's client; a release function, or why it may not have one.
    */
-  admitWebSocket(request: IncomingMessage): (() => void) | 'too-many-websockets' | 'too-many-new-connections' {
+  admitLive(request: IncomingMessage): (() => void) | 'too-many-live-connections' | 'too-many-new-connections' {
     const client = this.client(request);
     const key = addressKey(client.address);
     // A direct connection was counted when it was accepted; one through a proxy was not.
@@ -110,15 +111,15 @@ export class Edge {
       this.refused('too-many-new-connections', key);
       return 'too-many-new-connections';
     }
-    if (!this.webSockets.acquire(key)) {
-      this.refused('too-many-websockets', key);
-      return 'too-many-websockets';
+    if (!this.live.acquire(key)) {
+      this.refused('too-many-live-connections', key);
+      return 'too-many-live-connections';
     }
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.webSockets.release(key);
+      this.live.release(key);
     };
   }
 

@@ -2,7 +2,7 @@
 // topic, never per subscriber beyond the final write.
 import { eventKeys, type NewsEvent } from '../domain/event.ts';
 import type { Detail } from '../domain/item.ts';
-import { eventMessage, hasBody, type OutboundMessage } from './message.ts';
+import { eventMessage, hasBody, type Joined, joinedLazily, type OutboundMessage } from './message.ts';
 import { RecentEvents } from './recent.ts';
 
 export interface Subscriber {
@@ -21,16 +21,14 @@ export interface Subscriber {
   pass: number;
 }
 
-/** Messages fanned out together, and their frames joined once for all subscribers that want them all. */
-export interface Batch {
-  readonly messages: readonly OutboundMessage[];
-  readonly frames: Buffer;
-}
+/**
+ * Messages fanned out together, their bytes joined once (per framing) for
+ * all subscribers that want them all.
+ */
+export type Batch = Joined;
 
-export interface Replay {
-  /** null when none of the events is wanted. */
-  frames: Buffer | null;
-  count: number;
+/** The wanted events after a cursor, joined once for everyone resuming from it. */
+export interface Replay extends Joined {
   /** The last event held, wanted or not: the resumed subscriber is past it. */
   lastSeq: number;
 }
@@ -142,22 +140,22 @@ export class Hub {
   }
 
   /**
-   * Card frames of every held event after `after` that a subscriber of
-   * `keys` wants, joined once and shared by everyone resuming from the same
-   * place: a reconnect storm is thousands of clients with the same cursor.
-   * The caller checks first that `recent` covers `after`.
+   * Card messages of every held event after `after` that a subscriber of
+   * `keys` wants, joined once (per framing) and shared by everyone resuming
+   * from the same place: a reconnect storm is thousands of clients with the
+   * same cursor. The caller checks first that `recent` covers `after`.
    */
   replay(after: number, keys: ReadonlySet<string> | null): Replay {
     const key = `${after}|${keys === null ? '*' : [...keys].sort().join(',')}`;
     let replay = this.replays.get(key);
     if (!replay) {
-      const frames: Buffer[] = [];
+      const wanted: OutboundMessage[] = [];
       let lastSeq = after;
       for (const entry of this.recent.since(after)) {
         lastSeq = entry.message.seq;
-        if (keys === null || entry.topics.some((topic) => keys.has(topic))) frames.push(entry.message.frame);
+        if (keys === null || entry.topics.some((topic) => keys.has(topic))) wanted.push(entry.message);
       }
-      replay = { frames: frames.length ? Buffer.concat(frames) : null, count: frames.length, lastSeq };
+      replay = { ...joinedLazily(wanted), lastSeq };
       if (this.replays.size >= 256) this.replays.clear();
       this.replays.set(key, replay);
     }
@@ -219,17 +217,9 @@ export class Hub {
   }
 }
 
-/** A batch whose frames are joined only when some subscriber takes it. */
+/** A batch whose bytes are joined only when some subscriber takes it, once per framing. */
 function joined(entries: readonly Queued[], detail: Detail): Batch {
-  const messages = entries.map((entry) => entry[detail]);
-  let frames: Buffer | undefined;
-  return {
-    messages,
-    get frames() {
-      frames ??= messages.length === 1 ? (messages[0] as OutboundMessage).frame : Buffer.concat(messages.map((m) => m.frame));
-      return frames;
-    },
-  };
+  return joinedLazily(entries.map((entry) => entry[detail]));
 }
 
 function subsetFor(subscriber: Subscriber, queue: readonly Queued[], subsets: Map<string, Batch>): Batch {

@@ -1,81 +1,35 @@
-// WebSocket endpoint: upgrade checks, sessions, client frames, heartbeats,
-// shutdown. How a session catches up with the log is recovery.ts.
+// WebSocket endpoint: upgrades, client frames, heartbeats. What it shares
+// with event streams (limits, sessions, the welcome, shutdown) is live.ts;
+// how a session catches up with the log is recovery.ts.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { formatCursor, } from '../domain/cursor.ts';
-import type { Edge } from '../edge/guard.ts';
-import type { Hub } from '../hub/hub.ts';
-import type { Logger } from '../ops/logger.ts';
-import type { Metrics } from '../ops/metrics.ts';
-import type { Store } from '../store/store.ts';
-import type { ViewCache } from '../views/views.ts';
-import { isOriginAllowed } from './origin.ts';
-import { CLOSE, clientFrameSchema, parseConnectQuery } from './protocol.ts';
-import { type RecoveryContext, type ResetReason, resetSession, startSession } from './recovery.ts';
-import { Session, type SessionHooks, type SessionLimits } from './session.ts';
+import { formatCursor } from '../domain/cursor.ts';
+import { type LiveOptions, LiveSessions, type Refusal, refusalBody } from './live.ts';
+import { CLOSE, clientFrameSchema } from './protocol.ts';
+import type { ResetReason } from './recovery.ts';
+import type { Session } from './session.ts';
 import { WsWire } from './wire.ts';
 
-export interface GatewayOptions {
-  hub: Hub;
-  store: Store;
-  views: ViewCache;
-  metrics: Metrics;
-  logger: Logger;
-  edge: Edge;
-  allowedOrigins: string[] | '*';
-  /** This server's own origin (PUBLIC_URL), if known: browsers on it are always allowed. */
-  publicOrigin: string | undefined;
-  limits: {
-    maxPayload: number;
-    maxTopics: number;
-    maxItems: number;
-    sendBuffer: number;
-    heartbeatMs: number;
-    maxConnections: number;
-    messagesPer10s: number;
-    snapshotItems: number;
-  };
-}
+export type GatewayOptions = LiveOptions;
 
 export class Gateway {
+  /** What WebSockets share with event streams (sse.ts): limits, sessions, catching up, shutdown. */
+  readonly live: LiveSessions;
   private readonly wss: WebSocketServer;
-  private readonly sessions = new Set<Session>();
-  private readonly heartbeat: NodeJS.Timeout;
-  private closing = false;
   /** The payload of the last heartbeat ping: only a pong that echoes it counts as life. */
   private beatPayload = randomBytes(4);
-  private readonly recovery: RecoveryContext;
 
   // Idle connections are the scale limit: every connection shares these
-  // handlers and objects instead of holding closures of its own.
-  private readonly sessionLimits: SessionLimits;
-  private readonly sessionHooks: SessionHooks;
+  // handlers instead of holding closures of its own.
   private readonly onMessage: (this: Tagged, data: Buffer, isBinary: boolean) => void;
   private readonly onClose: (this: Tagged) => void;
   private readonly onPong: (this: Tagged, data: Buffer) => void;
-  private readonly topicSets = new Map<string, Set<string>>();
 
   constructor(private readonly options: GatewayOptions) {
     const gateway = this;
-    const { limits, metrics } = options;
-    this.sessionLimits = {
-      sendBuffer: limits.sendBuffer,
-      messagesPer10s: limits.messagesPer10s,
-      // A reader that takes nothing for a whole heartbeat is not coming back.
-      drainTimeoutMs: Math.max(limits.heartbeatMs, 1_000),
-    };
-    this.sessionHooks = { onSlowConsumer: (s) => this.dropSlowConsumer(s) };
-    this.recovery = {
-      hub: options.hub,
-      store: options.store,
-      views: options.views,
-      snapshotItems: limits.snapshotItems,
-      onReplayed: (count) => metrics.replayedEvents.inc(count),
-      onReset: (reason) => metrics.resets.inc({ reason }),
-      onSlowConsumer: (session) => this.dropSlowConsumer(session),
-    };
+    this.live = new LiveSessions(options);
     this.onMessage = function (data, isBinary) {
       const session = this[SESSION];
       if (session) gateway.onFrame(session, data, isBinary);
@@ -84,7 +38,7 @@ export class Gateway {
       const session = this[SESSION];
       this[RELEASE]?.();
       if (!session) return;
-      gateway.forget(session);
+      gateway.live.forget(session);
     };
     this.onPong = function (data) {
       const session = this[SESSION];
@@ -95,29 +49,30 @@ export class Gateway {
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
-      maxPayload: limits.maxPayload,
+      maxPayload: options.limits.maxPayload,
     });
-    this.heartbeat = setInterval(() => this.beat(), limits.heartbeatMs);
-    this.heartbeat.unref();
+    this.live.onHeartbeat(() => this.beat());
   }
 
   get connections(): number {
-    return this.sessions.size;
+    return this.live.of('ws').size;
   }
 
   /** Hooked to the HTTP server's `upgrade` event. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const refusal = this.refusal(request, url);
-    if (refusal) {
-      refuse(socket, ...refusal);
+    if (url.pathname !== '/ws') {
+      refuse(socket, { status: 404, statusText: 'Not Found', message: 'WebSocket endpoint is /ws' });
       return;
     }
-    const admitted = this.options.edge.admitWebSocket(request);
-    if (typeof admitted === 'string') {
-      refuse(socket, 429, 'Too Many Requests', admitted === 'too-many-websockets'
-        ? 'too many live connections from this address'
-        : 'too many new connections from this address, retry later');
+    const refusal = this.live.refusal(request);
+    if (refusal) {
+      refuse(socket, refusal);
+      return;
+    }
+    const admitted = this.live.admit(request);
+    if (typeof admitted !== 'function') {
+      refuse(socket, admitted);
       return;
     }
     socket.once('close', admitted);
@@ -127,85 +82,27 @@ export class Gateway {
     });
   }
 
-  /** Sets of topics are never changed in place (a change makes a new set), so equal ones are shared. */
-  private sharedTopics(topics: Set<string>): Set<string> {
-    const key = [...topics].sort().join(',');
-    let shared = this.topicSets.get(key);
-    if (!shared) {
-      if (this.topicSets.size >= 10_000) this.topicSets.clear();
-      shared = topics;
-      this.topicSets.set(key, shared);
-    }
-    return shared;
-  }
-
-  /** Why an upgrade must be refused, as [status, status text, message]; null to accept. */
-  private refusal(request: IncomingMessage, url: URL): [number, string, string] | null {
-    if (url.pathname !== '/ws') return [404, 'Not Found', 'WebSocket endpoint is /ws'];
-    if (this.closing) return [503, 'Service Unavailable', 'server is shutting down'];
-    if (!isOriginAllowed(request.headers.origin, request.headers.host, this.options.publicOrigin, this.options.allowedOrigins)) {
-      return [403, 'Forbidden', 'Origin not allowed'];
-    }
-    if (this.sessions.size >= this.options.limits.maxConnections) {
-      return [503, 'Service Unavailable', 'connection limit reached, retry later'];
-    }
-    return null;
-  }
-
   private accept(ws: WebSocket, url: URL): void {
-    const { limits, metrics, hub } = this.options;
-    const query = parseConnectQuery(url.searchParams, limits);
-    const topics = 'keys' in query && query.keys ? this.sharedTopics(query.keys) : null;
-    const session = new Session(new WsWire(ws), topics, 'detail' in query ? query.detail : 'card', this.sessionLimits, this.sessionHooks);
+    const query = this.live.parseQuery(url.searchParams);
+    const wire = new WsWire(ws);
     ws.on('error', terminate);
     if ('error' in query) {
+      const session = this.live.outsider(wire);
       session.sendError('bad-request', query.error);
       session.close(CLOSE.badRequest, 'bad request');
       return;
     }
-    this.sessions.add(session);
-    hub.add(session);
-    metrics.connections.set(this.sessions.size);
+    const session = this.live.join(wire, query);
     (ws as Tagged)[SESSION] = session;
     ws.on('pong', this.onPong as (data: Buffer) => void);
     ws.on('message', this.onMessage as (data: unknown, isBinary: boolean) => void);
     ws.on('close', this.onClose);
-    const welcome = (cursor: string, resumed: boolean) =>
-      session.sendJson({
-        type: 'welcome',
-        cursor,
-        resumed,
-        topics: query.topics ?? ['all'],
-        ...(query.items.length ? { items: query.items } : {}),
-        detail: session.detail,
-        heartbeatMs: limits.heartbeatMs,
-        limits: { maxTopics: limits.maxTopics, maxPayload: limits.maxPayload },
-      });
-    startSession(session, query.cursor, this.recovery, welcome).catch((error: unknown) => this.unavailable(session, error));
+    this.live.catchUp(session, query);
   }
 
-  private unavailable(session: Session, error: unknown): void {
-    this.options.logger.warn({ err: error }, 'could not catch a WebSocket session up with the log');
-    if (!session.open) return;
-    session.sendError('unavailable', 'the log cannot be read right now; reconnect with your cursor');
-    session.close(CLOSE.tryAgainLater, 'log unavailable');
-  }
-
-  /** The log was replaced: every open session gets a fresh snapshot. */
-  async resetAll(reason: ResetReason): Promise<void> {
-    await Promise.all(
-      [...this.sessions].map(async (session) => {
-        if (!session.open) return;
-        // Its position was in the old log: nothing of the new one has reached it.
-        session.hold();
-        session.lastSeq = 0;
-        try {
-          await resetSession(session, reason, this.recovery);
-        } catch (error) {
-          this.unavailable(session, error);
-        }
-      }),
-    );
+  /** The log was replaced: every open session (WebSockets and event streams) gets a fresh snapshot. */
+  resetAll(reason: ResetReason): Promise<void> {
+    return this.live.resetAll(reason);
   }
 
   private onFrame(session: Session, data: Buffer, isBinary: boolean): void {
@@ -250,7 +147,7 @@ export class Gateway {
           return;
         }
         hub.reindex(session, () => {
-          session.topics = next && this.sharedTopics(next);
+          session.topics = next && this.live.sharedTopics(next);
         });
       }
     } else {
@@ -265,30 +162,16 @@ export class Gateway {
         return;
       }
       hub.reindex(session, () => {
-        session.topics = this.sharedTopics(next);
+        session.topics = this.live.sharedTopics(next);
       });
     }
     metrics.subscriptions.set(hub.subscriptions);
     session.sendJson({ type: 'subscribed', topics: session.topics ? topicsOf(session.topics) : ['all'] });
   }
 
-  private forget(session: Session): void {
-    if (!this.sessions.delete(session)) return;
-    this.options.hub.remove(session);
-    this.options.metrics.connections.set(this.sessions.size);
-  }
-
-  private dropSlowConsumer(session: Session): void {
-    if (!this.sessions.has(session)) return;
-    this.forget(session);
-    this.options.metrics.slowConsumerCloses.inc();
-    session.close(CLOSE.slowConsumer, 'slow consumer: reconnect with your cursor', 2_000);
-  }
-
   private beat(): void {
-    this.options.metrics.subscriptions.set(this.options.hub.subscriptions);
     this.beatPayload = randomBytes(4);
-    for (const session of this.sessions) {
+    for (const session of this.live.of('ws')) {
       if (!session.alive) {
         session.wire.terminate();
         continue;
@@ -298,14 +181,9 @@ export class Gateway {
     }
   }
 
-  /** Stops accepting and closes every connection with 1001 so clients go elsewhere. */
+  /** Stops accepting and ends every live connection (event streams too) so clients go elsewhere. */
   async shutdown(graceMs: number): Promise<void> {
-    this.closing = true;
-    clearInterval(this.heartbeat);
-    for (const session of this.sessions) session.close(CLOSE.goingAway, 'server shutting down');
-    const deadline = Date.now() + Math.min(graceMs, 3_000);
-    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    for (const session of this.sessions) session.wire.terminate();
+    await this.live.shutdown(graceMs);
     this.wss.close();
   }
 }
@@ -329,8 +207,9 @@ function topicCount(keys: ReadonlySet<string>): number {
   return count;
 }
 
-function refuse(socket: Duplex, status: number, statusText: string, message: string): void {
-  const body = JSON.stringify({ error: { code: statusText.toLowerCase().replace(/ /g, '-'), message } });
+function refuse(socket: Duplex, refusal: Refusal): void {
+  const { status, statusText } = refusal;
+  const body = refusalBody(refusal);
   socket.end(
     `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${
       status === 429 ? 'Retry-After: 10\r\n' : ''

@@ -91,7 +91,7 @@ export async function resetSession(session: Session, reason: ResetReason, ctx: R
   const cursor = formatCursor(view.epoch, view.headSeq);
   welcome?.(cursor, false);
   session.lastSeq = view.epoch === ctx.hub.epoch ? Math.max(session.lastSeq, view.headSeq) : view.headSeq;
-  session.sendText(`{"type":"reset","reason":"${reason}","cursor":"${cursor}","items":${viewJson(view, ctx.snapshotItems)}}`);
+  session.sendControl('reset', `{"type":"reset","reason":"${reason}","cursor":"${cursor}","items":${viewJson(view, ctx.snapshotItems)}}`, cursor);
   ctx.onReset?.(reason);
   session.goLive();
 }
@@ -107,13 +107,13 @@ async function replay(session: Session, epoch: string, ctx: RecoveryContext, gen
   const gone = () => !session.open || session.generation !== generation;
   for (;;) {
     if (gone()) return null;
-    // Cards of recent events are held framed in memory, joined once for
-    // everyone resuming from the same place.
+    // Cards of recent events are held framed in memory, joined once (per
+    // framing) for everyone resuming from the same place.
     if (session.detail === 'card' && hub.epoch === epoch && hub.recent.covers(session.lastSeq)) {
       const joined = hub.replay(session.lastSeq, session.topics);
-      if (joined.frames) session.writeFrames(joined.frames, joined.lastSeq);
+      if (joined.messages.length) session.writeFrames(joined.bytes(session.framing), joined.lastSeq);
       else session.lastSeq = joined.lastSeq;
-      replayed += joined.count;
+      replayed += joined.messages.length;
       if (!(await drainedOrDropped(session, ctx))) return null;
       return gone() ? null : replayed;
     }

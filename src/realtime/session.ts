@@ -4,7 +4,7 @@
 // catches up (resume, reset) is recovery.ts; this is what it stands on.
 import type { Detail } from '../domain/item.ts';
 import type { Batch, Subscriber } from '../hub/hub.ts';
-import { type OutboundMessage, prepareMessage } from '../hub/message.ts';
+import { controlMessage, type Framing, messageBytes, type OutboundMessage } from '../hub/message.ts';
 import type { WireSocket } from './wire.ts';
 
 export interface SessionLimits {
@@ -49,6 +49,11 @@ export class Session implements Subscriber {
     return this.wire.open;
   }
 
+  /** WebSocket frames or Server-Sent Events; either is built once per event and batch, for every reader alike. */
+  get framing(): Framing {
+    return this.wire.framing ?? 'ws';
+  }
+
   /** True while live events are held back (a replay or reset is being built). */
   get holding(): boolean {
     return this.pending !== null;
@@ -88,7 +93,7 @@ export class Session implements Subscriber {
       for (const message of messages) this.offer(message);
       return;
     }
-    this.writeFrames(batch.frames, last.seq);
+    this.writeFrames(batch.bytes(this.framing), last.seq);
   }
 
   /** Ends the hold: sends what arrived meanwhile and is past lastSeq, and goes live. */
@@ -100,7 +105,7 @@ export class Session implements Subscriber {
   }
 
   write(message: OutboundMessage): void {
-    this.writeFrames(message.frame, message.seq);
+    this.writeFrames(messageBytes(message, this.framing), message.seq);
   }
 
   /** Writes complete frames built once for every subscriber, as they are; `seq` is the last of them. */
@@ -120,13 +125,16 @@ export class Session implements Subscriber {
     return this.wire.drainedTo(this.limits.sendBuffer / 2, Date.now() + this.limits.drainTimeoutMs);
   }
 
-  sendJson(value: unknown): void {
-    this.sendText(JSON.stringify(value));
+  sendJson(value: { type: string; [field: string]: unknown }): void {
+    this.sendControl(value.type, JSON.stringify(value));
   }
 
-  /** A control frame (no seq): written now, even while events are held. */
-  sendText(text: string): void {
-    this.write(prepareMessage(0, text));
+  /**
+   * A control frame (no seq): written now, even while events are held. `id`
+   * is the position it puts the reader at (an event stream remembers it).
+   */
+  sendControl(type: string, text: string, id?: string): void {
+    this.write(controlMessage(type, text, id));
   }
 
   sendError(code: string, message: string, details?: unknown): void {

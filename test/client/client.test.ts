@@ -1,8 +1,10 @@
 // The browser client module, run in Node against real server processes.
 import { readdirSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { backoffDelay, cursorKey, type EventFrame, parseCursor } from '../../public/client.js';
+import { backoffDelay, cursorKey, type EventFrame, parseCursor, streamUrl } from '../../public/client.js';
 import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
 import { TcpProxy } from './proxy.ts';
 import { Recorder } from './recorder.ts';
@@ -35,6 +37,11 @@ describe('backoff', () => {
     expect(backoffDelay(4, 1000, 30_000, () => 1)).toBe(8000);
     expect(backoffDelay(30, 1000, 30_000, () => 1)).toBe(30_000);
     expect(backoffDelay(30, 1000, 30_000, () => 0)).toBe(15_000);
+  });
+
+  it('finds the event stream beside the WebSocket', () => {
+    expect(streamUrl('ws://127.0.0.1:3000/ws?topics=a')).toBe('http://127.0.0.1:3000/sse');
+    expect(streamUrl('wss://news.example.com/live/ws')).toBe('https://news.example.com/live/sse');
   });
 
   it('keeps one cursor per topic set, whatever the order', () => {
@@ -265,5 +272,172 @@ describe('NewsClient against a real server', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(rec.states.map((s) => s.state)).toEqual(['connecting', 'live', 'closed']);
     expect(rec.events).toHaveLength(0);
+  });
+});
+
+/**
+ * A proxy that passes plain HTTP but drops every connection asking for a
+ * WebSocket upgrade, as some corporate proxies and firewalls do.
+ */
+class UpgradeBlocker {
+  private readonly sockets = new Set<Socket>();
+  /** Upgrade requests dropped so far. */
+  dropped = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetPort: number): Promise<UpgradeBlocker> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const blocker = new UpgradeBlocker(server, (server.address() as { port: number }).port);
+    server.on('connection', (client) => blocker.accept(client, targetPort));
+    return blocker;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/ws`;
+  }
+
+  private accept(client: Socket, targetPort: number): void {
+    this.sockets.add(client);
+    client.on('close', () => this.sockets.delete(client));
+    client.on('error', () => client.destroy());
+    client.once('data', (head: Buffer) => {
+      if (/^upgrade:\s*websocket/im.test(head.toString('latin1'))) {
+        this.dropped++;
+        client.destroy();
+        return;
+      }
+      const upstream = connect(targetPort, '127.0.0.1', () => {
+        upstream.write(head);
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+      this.sockets.add(upstream);
+      upstream.on('close', () => {
+        this.sockets.delete(upstream);
+        client.destroy();
+      });
+      upstream.on('error', () => upstream.destroy());
+      client.on('close', () => upstream.destroy());
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('NewsClient over an event stream', () => {
+  let server: TestServer;
+  const clients: Recorder[] = [];
+  const closers: { close(): Promise<void> }[] = [];
+  const track = (recorder: Recorder) => {
+    clients.push(recorder);
+    return recorder;
+  };
+  const SSE = { ...FAST, transport: 'sse' as const, EventSource };
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterEach(async () => {
+    for (const recorder of clients.splice(0)) recorder.client.close();
+    for (const closer of closers.splice(0)) await closer.close();
+  });
+  afterAll(cleanup);
+
+  async function publish(fields: Record<string, unknown> = {}) {
+    const res = await api(server, 'POST', '/api/v1/items', newItem(fields));
+    expect(res.status).toBe(201);
+    return res.body as { item: Record<string, any>; cursor: string };
+  }
+
+  it('starts at now, delivers events in log order and follows the cursor', async () => {
+    await publish();
+    const rec = track(new Recorder(server.wsUrl, SSE).start());
+    await rec.live();
+    const published = [await publish(), await publish(), await publish()];
+    await rec.eventCount(3);
+    expect(rec.events.map((e) => e.item.id)).toEqual(published.map((p) => p.item.id));
+    expect(rec.client.cursor).toBe(published[2]?.cursor);
+    expect(rec.client.using).toBe('sse');
+    expect(rec.states.map((s) => s.state)).toEqual(['connecting', 'live']);
+  });
+
+  it('after a restart and a partition, catches up with its own cursor: nothing lost, nothing twice', async () => {
+    const proxy = await TcpProxy.start(server.port);
+    closers.push(proxy);
+    const rec = track(new Recorder(proxy.wsUrl, SSE).start());
+    await rec.live();
+    const a = await publish({ topics: ['world'] });
+    await rec.eventCount(1);
+    const stopping = server.stop();
+    await rec.until(() => rec.client.state === 'reconnecting', 'reconnecting');
+    await stopping;
+    proxy.cut();
+    server = await server.restart();
+    const b = await publish({ topics: ['world'] });
+    expect((await api(server, 'DELETE', `/api/v1/items/${a.item.id}`, { reason: 'duplicate' })).status).toBe(200);
+    const c = await publish({ topics: ['sport'] });
+    proxy.heal();
+    await rec.eventCount(4);
+    await rec.live();
+    expect(rec.seen).toEqual([`published ${a.item.id}@1`, `published ${b.item.id}@1`, `retracted ${a.item.id}@2`, `published ${c.item.id}@1`]);
+    expectNoDuplicates(rec.events);
+    expect(rec.resets).toHaveLength(0);
+  });
+
+  it('changes topics by reopening the stream from its cursor, and keeps the old ones when the server refuses the new', async () => {
+    const rec = track(new Recorder(server.wsUrl, { ...SSE, topics: ['sport'] }).start());
+    await rec.live();
+    await rec.client.subscribe(['world']);
+    expect(rec.client.topics).toEqual(['sport', 'world']);
+    const world = await publish({ topics: ['world'] });
+    await rec.until(() => rec.events.find((e) => e.item.id === world.item.id), 'the world item');
+    await rec.client.unsubscribe(['world']);
+    await publish({ topics: ['world'] });
+    await expect(rec.client.subscribe(['Not A Slug'])).rejects.toMatchObject({ code: 'bad-request' });
+    expect(rec.client.topics).toEqual(['sport']);
+    const sport = await publish({ topics: ['sport'] });
+    await rec.until(() => rec.events.find((e) => e.item.id === sport.item.id), 'the sport item');
+    expect(rec.events.map((e) => e.item.id)).toEqual([world.item.id, sport.item.id]);
+    expectNoDuplicates(rec.events);
+  });
+
+  it('does not retry a stream the server calls bad, and says why', async () => {
+    const rec = track(new Recorder(server.wsUrl, { ...SSE, topics: ['Bad Topic'] }).start());
+    await rec.until(() => rec.client.state === 'offline', 'offline');
+    expect(rec.errors[0]?.code).toBe('bad-request');
+    expect(rec.states.map((s) => s.state)).toEqual(['connecting', 'offline']);
+    expect(rec.states[1]?.info.code).toBe(400);
+  });
+
+  it("'auto' falls back to the event stream after WebSocket attempts that never opened, and loses nothing", async () => {
+    const blocker = await UpgradeBlocker.start(server.port);
+    closers.push(blocker);
+    const before = await publish();
+    const rec = track(new Recorder(blocker.wsUrl, { ...FAST, transport: 'auto', EventSource, cursor: before.cursor }).start());
+    const missed = await publish();
+    await rec.live();
+    expect(rec.client.using).toBe('sse');
+    expect(blocker.dropped).toBe(3);
+    expect(rec.states.map((s) => s.state)).toEqual(['connecting', 'reconnecting', 'reconnecting', 'reconnecting', 'live']);
+    const live = await publish();
+    await rec.eventCount(2);
+    expect(rec.events.map((e) => e.item.id)).toEqual([missed.item.id, live.item.id]);
+  });
+
+  it("'auto' stays on WebSocket where it works", async () => {
+    const rec = track(new Recorder(server.wsUrl, { ...FAST, transport: 'auto', EventSource }).start());
+    await rec.live();
+    const item = await publish();
+    await rec.eventCount(1);
+    expect(rec.events[0]?.item.id).toBe(item.item.id);
+    expect(rec.client.using).toBe('websocket');
   });
 });
