@@ -229,7 +229,7 @@ describe('text and links as stored', () => {
     }
     // What the API gave back is what feeds and pages carry.
     const feed = await (await fetch(`${server.url}/feeds/world.json`)).json();
-    expect(feed.items.find((i: { id: string }) => i.id.endsWith(normal.body.item.id))?.url).toBe('http://news.example.com/b?q=1#top');
+    expect(feed.items.find((i: { id: string }) => i.id.endsWith(normal.body.item.id))?.external_url).toBe('http://news.example.com/b?q=1#top');
   });
 
   it('removes bidirectional overrides and C1 controls from text', async () => {
