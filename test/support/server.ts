@@ -64,10 +64,11 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   };
   // tsx as a loader in this one process (as the Docker image runs it), not its CLI:
   // the CLI forks a second node, and a SIGKILL would leave that one running.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
+  const guard = join(ROOT, 'test/support/orphan-guard.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', guard, join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   running.add(child);
   let output = '';
