@@ -41,7 +41,9 @@ export async function createOutbound(deps: OutboundDeps): Promise<Outbound> {
   // web-push wants a mailto: or https: subject; an http PUBLIC_URL (development) cannot be one.
   const subject = config.publicUrl?.startsWith('https://') ? config.publicUrl : 'mailto:newsroom@localhost';
   const keys = await vapidKeys(outbox, settings.vapid, subject);
-  const crypto = new PushCrypto();
+  const crypto = new PushCrypto((error, inThread) =>
+    logger.warn({ err: error }, inThread ? 'push encryption worker keeps failing: encrypting on the main thread from now on' : 'push encryption worker lost: pushes in it are retried, another worker starts'),
+  );
   const webSub: WebSubOptions = {
     outbox,
     feeds: deps.feeds,

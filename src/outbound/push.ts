@@ -81,6 +81,9 @@ export class PushCrypto {
   private readonly waiting = new Map<number, { resolve(results: { ok: boolean; request?: PushRequest; error?: string }[]): void; reject(error: Error): void }>();
   private batch: { job: EncryptJob; resolve(request: PushRequest): void; reject(error: Error): void }[] = [];
 
+  /** `onWorkerLost` hears of each failure; `inThread`: no worker will be started again. */
+  constructor(private readonly onWorkerLost: (error: Error, inThread: boolean) => void = () => {}) {}
+
   encrypt(job: EncryptJob): Promise<PushRequest> {
     return new Promise((resolve, reject) => {
       if (this.batch.push({ job, resolve, reject }) === 1) setImmediate(() => this.flush());
@@ -130,6 +133,7 @@ export class PushCrypto {
         if (this.worker !== worker) return;
         this.worker = null;
         this.failures++;
+        this.onWorkerLost(error, this.failures >= 3);
         for (const pending of this.waiting.values()) pending.reject(error);
         this.waiting.clear();
       };

@@ -64,7 +64,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   };
   // tsx as a loader in this one process (as the Docker image runs it), not its CLI:
   // the CLI forks a second node, and a SIGKILL would leave that one running.
-  const guard = join(ROOT, 'test/support/orphan-guard.ts');
+  const guard = join(ROOT, 'test/support/orphan-guard.js');
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', guard, join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env,
