@@ -172,4 +172,16 @@ describe('graceful shutdown', () => {
     expect((await api(again, 'GET', `/api/v1/items/${published.body.item.id}`)).status).toBe(200);
     await again.stop();
   });
+
+  it('still stops on SIGTERM when nothing reads its logs any more', async () => {
+    // A log shipper that died leaves stdout a broken pipe: the last lines
+    // cannot be written, and that must not keep the process from exiting.
+    const server = await startServer();
+    server.process.stdout?.destroy();
+    server.process.stderr?.destroy();
+    const started = Date.now();
+    const code = await server.stop();
+    expect(code).not.toBeNull(); // exited by itself, not killed after the wait
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
 });
