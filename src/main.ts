@@ -25,22 +25,7 @@ async function main(): Promise<void> {
     console.error(`Cannot start: ${error.message}`);
     process.exit(78); // EX_CONFIG: the settings do not work on this machine
   }
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const local = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
-  logger.info(
-    { port: address.port, store: runtime.store.kind, bus: runtime.bus.kind, url: local },
-    'listening',
-  );
-  if (config.generatedToken) {
-    const token = config.publisherTokens[0];
-    process.stderr.write(
-      `\nNo PUBLISHER_TOKENS set: this run accepts the publisher token\n\n    ${token}\n\nPublish a first item:\n\n` +
-        `    curl -X POST ${local}/api/v1/items \\\n      -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' \\\n` +
-        `      -d '{"headline":"Hello from the newsroom","topics":["world"],"priority":"bulletin"}'\n\n` +
-        `Reader page: ${local}/   Feeds: ${local}/feeds/all.rss\n\n`,
-    );
-  }
-
+  // Before anything says "listening": a supervisor may send SIGTERM the moment it reads it.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -59,6 +44,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const local = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+  logger.info(
+    { port: address.port, store: runtime.store.kind, bus: runtime.bus.kind, url: local },
+    'listening',
+  );
+  if (config.generatedToken) {
+    const token = config.publisherTokens[0];
+    process.stderr.write(
+      `\nNo PUBLISHER_TOKENS set: this run accepts the publisher token\n\n    ${token}\n\nPublish a first item:\n\n` +
+        `    curl -X POST ${local}/api/v1/items \\\n      -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' \\\n` +
+        `      -d '{"headline":"Hello from the newsroom","topics":["world"],"priority":"bulletin"}'\n\n` +
+        `Reader page: ${local}/   Feeds: ${local}/feeds/all.rss\n\n`,
+    );
+  }
+
 }
 
 main().catch((error: unknown) => {
