@@ -31,7 +31,7 @@ export interface ChannelDriver {
   readonly maxAgeMs: number;
   /** What the event needs sent, to whom; notes to keep for later events. */
   plan(event: NewsEvent, subscriptions: readonly Subscription[], notes: (key: string) => Promise<string | null>): Promise<{ deliveries: PlannedDelivery[]; notes: Note[] }>;
-  /** Sends one delivery (for a coalesced group, the last of them) to its recipient. */
+  /** Sends one delivery (for a coalesced group, the latest in the log) to its recipient. */
   send(delivery: Delivery, subscription: Subscription): Promise<SendResult>;
 }
 
@@ -178,10 +178,9 @@ export class Dispatcher {
       const claimed = await this.options.outbox.claim(channel, Date.now(), LEASE_MS, free);
       if (!claimed.length) return;
       const subscriptions = new Map((await this.subscriptions(channel)).map((s) => [s.id, s]));
-      for (const group of coalesced(claimed)) {
-        const last = group[group.length - 1] as Delivery;
+      for (const { carrier, group } of coalesced(claimed)) {
         lane.inFlight++;
-        const send = this.send(lane, group, last, subscriptions.get(last.subscriptionId)).finally(() => {
+        const send = this.send(lane, group, carrier, subscriptions.get(carrier.subscriptionId)).finally(() => {
           lane.inFlight--;
           this.sends.delete(send);
           // A slot is free: there may be more waiting.
@@ -260,14 +259,22 @@ export class Dispatcher {
   }
 }
 
-/** Deliveries to one recipient that say the same thing (coalesce key) go once: the latest stands for all. */
-function coalesced(deliveries: Delivery[]): Delivery[][] {
-  const groups = new Map<string, Delivery[]>();
+/**
+ * Deliveries to one recipient that say the same thing (coalesce key) go once:
+ * the latest in the log stands for all. Claims come in due order, and a
+ * retried delivery can be due after a newer one: the carrier is picked by
+ * seq, or a feed sent for an older event would settle a newer one unsent.
+ */
+export function coalesced(deliveries: readonly Delivery[]): { carrier: Delivery; group: Delivery[] }[] {
+  const groups = new Map<string, { carrier: Delivery; group: Delivery[] }>();
   for (const delivery of deliveries) {
     const key = delivery.coalesce === undefined ? delivery.id : `${delivery.subscriptionId}\n${delivery.coalesce}`;
-    const group = groups.get(key);
-    if (group) group.push(delivery);
-    else groups.set(key, [delivery]);
+    const found = groups.get(key);
+    if (!found) groups.set(key, { carrier: delivery, group: [delivery] });
+    else {
+      found.group.push(delivery);
+      if (delivery.seq > found.carrier.seq) found.carrier = delivery;
+    }
   }
   return [...groups.values()];
 }

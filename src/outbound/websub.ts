@@ -38,6 +38,17 @@ export interface WebSubOptions {
   maxSubscriptions: number;
 }
 
+/** How long a send waits for this process to fan out the event it is about. */
+const CATCH_UP_MS = 2_000;
+
+async function reached(seq: () => number, target: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (seq() < target) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
 
 export class WebSubDriver implements ChannelDriver {
   readonly channel = 'websub' as const;
@@ -60,8 +71,9 @@ export class WebSubDriver implements ChannelDriver {
   }
 
   async send(delivery: Delivery, subscription: Subscription): Promise<SendResult> {
-    // The feed is rendered from what this process has fanned out: not yet this event? Soon.
-    if (this.options.deliveredSeq() < delivery.seq) return { outcome: 'retry', afterMs: 200 };
+    // The feed is rendered from what this process has fanned out. The bus brings
+    // the event within milliseconds: wait for it here rather than in a retry's backoff.
+    if (!(await reached(this.options.deliveredSeq, delivery.seq, CATCH_UP_MS))) return { outcome: 'retry' };
     const data = subscription.data as unknown as WebSubData;
     const feed = await this.options.feeds.get(data.topic, data.format);
     const headers: Record<string, string | number> = {
