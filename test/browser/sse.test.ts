@@ -45,7 +45,13 @@ const seen = (page: Page) => page.evaluate(() => window.seen);
 const events = async (page: Page) => (await seen(page)).filter((s) => s.data.type === 'event');
 
 async function waitFor(page: Page, check: () => boolean, timeout = 10_000): Promise<void> {
-  await page.waitForFunction(check, undefined, { timeout, polling: 50 });
+  try {
+    await page.waitForFunction(check, undefined, { timeout, polling: 50 });
+  } catch (error) {
+    // What the page had, and the stream's state (0 connecting, 1 open, 2 given up), say why.
+    const state = await page.evaluate(() => ({ readyState: window.stream?.readyState, seen: window.seen })).catch(() => undefined);
+    throw new Error(`${(error as Error).message}\n${JSON.stringify(state)}`);
+  }
 }
 
 describe('EventSource in Chromium', () => {
