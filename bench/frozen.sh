@@ -2,7 +2,7 @@
 # Runs bench/run-all.sh from a copy of the working tree taken now, so edits
 # made while a long run goes on (to the server or the harness) cannot change
 # what it measures halfway. Results land in this tree's bench/results (or $BENCH_OUT).
-# Usage: [BENCH_SRC_REV=<commit>] [BENCH_OUT=<dir>] bench/frozen.sh [step...]   (steps of bench/run-all.sh)
+# Usage: [BENCH_SRC_REV=<commit> [BENCH_NODE_MODULES=<dir>]] [BENCH_OUT=<dir>] bench/frozen.sh [step...]   (steps of bench/run-all.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here="$(pwd)"
@@ -11,7 +11,8 @@ trap 'rm -rf "$copy"' EXIT
 cp -r src bench public package.json tsconfig.json "$copy/"
 # bench/moment.ts seeds its stores with the article in test/fixtures.
 mkdir -p "$copy/test" && cp -r test/fixtures "$copy/test/"
-ln -s "$here/node_modules" "$copy/node_modules"
+# BENCH_NODE_MODULES: the dependencies of an older server (BENCH_SRC_REV) when they differ from today's.
+ln -s "${BENCH_NODE_MODULES:-$here/node_modules}" "$copy/node_modules"
 if [ -n "${BENCH_SRC_REV:-}" ]; then
   # The server as it was at another commit (its code and the files it serves), driven by today's harness.
   rm -rf "$copy/src" "$copy/public"
