@@ -39,18 +39,49 @@ export interface AuthOptions {
   logger: Logger;
 }
 
-export function requireToken(options: AuthOptions): MiddlewareHandler<AuthEnv> {
+/**
+ * One guard per set of tokens, shared by every route that reads a token:
+ * failures anywhere count against the same budget per address, so no route
+ * gives a guesser a budget of its own.
+ */
+export interface TokenGuard {
+  /** Routes that need a publisher token: without a valid one, 401 or 403; 429 once the address has failed too often. */
+  middleware: MiddlewareHandler<AuthEnv>;
+  /**
+   * Routes where a token only shows more (a held item): the token's id, or
+   * null. No bearer token is no attempt and costs nothing; a wrong one counts
+   * as a failure, as on any other route; a refused address gets null whatever
+   * it sends.
+   */
+  check(c: Context): { tokenId: string } | null;
+}
+
+export function tokenGuard(options: AuthOptions): TokenGuard {
   const check = tokenChecker(options.tokens);
   const failures = new WindowLimiter(options.failuresPerMinute, 60_000);
   const logged = new WindowLimiter(1, 60_000, 10_000);
-  return async (c, next) => {
-    const address = options.addressOf(c);
+
+  /** Milliseconds until the address may try again, or null; each refusal is counted, and logged once a minute. */
+  const refusal = (c: Context, address: string): number | null => {
     const blocked = failures.blocked(address);
     if (blocked !== null) {
       options.metrics.authFailures.inc({ reason: 'refused' });
       if (logged.hit(address) === null) {
         options.logger.warn({ address, path: c.req.path }, 'refusing writes from an address that keeps failing authentication');
       }
+    }
+    return blocked;
+  };
+  const failed = (c: Context, address: string, reason: 'missing' | 'invalid'): void => {
+    failures.hit(address);
+    options.metrics.authFailures.inc({ reason });
+    options.logger.warn({ address, method: c.req.method, path: c.req.path, reason }, 'authentication failed');
+  };
+
+  const middleware: MiddlewareHandler<AuthEnv> = async (c, next) => {
+    const address = options.addressOf(c);
+    const blocked = refusal(c, address);
+    if (blocked !== null) {
       c.header('Retry-After', String(Math.max(1, Math.ceil(blocked / 1000))));
       return problem(c, 429, 'too-many-auth-failures', 'too many failed attempts from this address: wait and retry with a valid token');
     }
@@ -60,15 +91,26 @@ export function requireToken(options: AuthOptions): MiddlewareHandler<AuthEnv> {
       await next();
       return;
     }
-    failures.hit(address);
-    options.metrics.authFailures.inc({ reason: found });
-    options.logger.warn({ address, method: c.req.method, path: c.req.path, reason: found }, 'authentication failed');
+    failed(c, address, found);
     if (found === 'missing') {
       c.header('WWW-Authenticate', 'Bearer realm="newsroom"');
       return problem(c, 401, 'unauthorized', 'send "Authorization: Bearer <token>" with a publisher token');
     }
     c.header('WWW-Authenticate', 'Bearer realm="newsroom", error="invalid_token"');
     return problem(c, 403, 'forbidden', 'this token may not publish');
+  };
+
+  return {
+    middleware,
+    check(c) {
+      const found = check(c.req.header('authorization'));
+      if (found === 'missing') return null;
+      const address = options.addressOf(c);
+      if (refusal(c, address) !== null) return null;
+      if (found !== 'invalid') return found;
+      failed(c, address, found);
+      return null;
+    },
   };
 }
 

@@ -59,6 +59,42 @@ describe('failed authentication', () => {
     expect(proxied.output()).toContain('"address":"203.0.113.7"');
     await proxied.stop();
   });
+
+  it('counts failures on the scheduled list and on a held item against the same budget as writes', async () => {
+    const server = await startServer({ env: { AUTH_FAILURES_PER_MINUTE: '6' } });
+    const held = newItem({ embargoUntil: new Date(Date.now() + 3_600_000).toISOString() });
+    const scheduled = await http(`${server.url}/api/v1/items`, {
+      method: 'POST',
+      from: '127.0.0.64',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(held),
+    });
+    expect(scheduled.status).toBe(202);
+    const read = (path: string, token?: string) =>
+      http(`${server.url}${path}`, { from: '127.0.0.65', headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const list = '/api/v1/items?status=scheduled';
+    const item = `/api/v1/items/${held.id}`;
+
+    // Readers send no token: a held item is not there for them, and nothing is counted.
+    for (let i = 0; i < 8; i++) expect((await read(item)).status).toBe(404);
+    const statuses: number[] = [];
+    for (let i = 0; i < 2; i++) statuses.push((await read(list, `guess-list-${i}-0123456789`)).status);
+    for (let i = 0; i < 2; i++) statuses.push((await read(item, `guess-item-${i}-0123456789`)).status);
+    for (let i = 0; i < 2; i++) statuses.push((await write(server.url, `guess-write-${i}-0123456789`, '127.0.0.65')).status);
+    expect(statuses).toEqual([403, 403, 404, 404, 403, 403]);
+
+    // Six failures on three routes spend the one budget: every route refuses, valid token or not.
+    expect((await write(server.url, TOKEN, '127.0.0.65')).status).toBe(429);
+    expect((await read(list, TOKEN)).status).toBe(429);
+    expect((await read(item, TOKEN)).status).toBe(404);
+    // The address that published is not the one guessing.
+    expect((await http(`${server.url}${item}`, { from: '127.0.0.64', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+
+    const metrics = (await http(`${server.url}/metrics`)).body;
+    expect(metrics).toMatch(/^newswire_auth_failures_total\{reason="invalid"\} 6$/m);
+    expect(metrics).toMatch(/^newswire_auth_failures_total\{reason="refused"\} 3$/m);
+    await server.stop();
+  });
 });
 
 describe('origin behind a proxy', () => {
