@@ -2,10 +2,9 @@
 // reader's choices (topics, and the least urgent priority that may
 // interrupt them). Anonymous, as reading is; limited per address by the
 // edge, bounded in number, and every endpoint checked as an untrusted URL.
-import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { PRIORITIES, topicSchema } from '../domain/item.ts';
+import { PRIORITIES, shortHash, topicSchema } from '../domain/item.ts';
 import { type OutboundPolicy, urlProblem } from '../outbound/fetch.ts';
 import type { Outbox } from '../outbound/outbox.ts';
 import type { PushSubscriptionData } from '../outbound/push.ts';
@@ -14,7 +13,7 @@ import { readJson } from './json.ts';
 
 export interface PushApiOptions {
   outbox: Outbox;
-  publicKey: () => Promise<string>;
+  publicKey: string;
   policy: OutboundPolicy;
   maxSubscriptions: number;
   /** Topics one subscription may name. */
@@ -48,11 +47,10 @@ export function pushApi(options: PushApiOptions): Hono {
     minPriority: z.enum(PRIORITIES).default('bulletin'),
   });
   const unsubscribeSchema = z.strictObject({ endpoint: z.string().max(2_048) });
-  const idOf = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
-  api.get('/push/key', async (c) => {
+  api.get('/push/key', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
-    return c.json({ publicKey: await options.publicKey() });
+    return c.json({ publicKey: options.publicKey });
   });
 
   api.post('/push/subscriptions', async (c) => {
@@ -62,7 +60,7 @@ export function pushApi(options: PushApiOptions): Hono {
     if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
     const { subscription, topics, minPriority } = parsed.data;
     const data: PushSubscriptionData = { keys: subscription.keys, topics: [...new Set(topics)].sort(), minPriority };
-    const id = idOf(subscription.endpoint);
+    const id = shortHash(subscription.endpoint);
     const record = { id, target: subscription.endpoint, data: data as unknown as Record<string, unknown> };
     if (subscription.expirationTime) Object.assign(record, { expiresMs: subscription.expirationTime });
     if (!(await options.outbox.subscribe('push', record, options.maxSubscriptions))) {
@@ -78,7 +76,7 @@ export function pushApi(options: PushApiOptions): Hono {
     const parsed = unsubscribeSchema.safeParse(body);
     if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
     // Knowing the endpoint (a secret of the browser) is what allows removing it.
-    const removed = await options.outbox.unsubscribe('push', idOf(parsed.data.endpoint));
+    const removed = await options.outbox.unsubscribe('push', shortHash(parsed.data.endpoint));
     return removed ? c.json({ removed: true }) : problem(c, 404, 'not-found', 'no subscription with this endpoint');
   });
   return api;

@@ -272,7 +272,12 @@ export function toItemContent(input: z.output<typeof itemInputSchema>, fallbackI
 
 /** Fingerprint of the content, to tell a retry from a conflicting publish. */
 export function contentHash(content: ItemContent): string {
-  return createHash('sha256').update(stableStringify(content)).digest('base64url').slice(0, 22);
+  return shortHash(stableStringify(content));
+}
+
+/** A short id for a value: 22 base64url characters (132 bits) of its SHA-256. */
+export function shortHash(value: string): string {
+  return createHash('sha256').update(value).digest('base64url').slice(0, 22);
 }
 
 function stableStringify(value: unknown): string {

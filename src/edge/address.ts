@@ -97,7 +97,7 @@ function headerList(value: string | string[] | undefined): string[] {
 }
 
 /** "::ffff:1.2.3.4" → "1.2.3.4"; anything else as it is. */
-function unmapped(address: string): string {
+export function unmapped(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 

@@ -1,6 +1,6 @@
 // Runs outbound deliveries beside fan-out, never in its way. Each process:
-//   - plans: after each event (and every second, for events planned by no
-//     one yet), reads the log after the channel's cursor and asks the
+//   - plans: after the events of a turn (and every second, for events planned
+//     by no one yet), reads the log after the channel's cursor and asks the
 //     channel which recipients each event needs; the outbox lets one
 //     process win each stretch of the log;
 //   - sends: claims due deliveries (leased, so no two processes send the
@@ -43,7 +43,8 @@ export interface DispatcherOptions {
   logger: Logger;
   /** Sends in flight per channel in this process. */
   concurrency: number;
-  tickMs?: number;
+  /** The seq this process has fanned out (what `reached` waits for). */
+  deliveredSeq: () => number;
 }
 
 interface Lane {
@@ -54,7 +55,15 @@ interface Lane {
   replan: boolean;
   inFlight: number;
   claiming: boolean;
-  subscriptions: { version: string; list: Subscription[] } | null;
+  /** The channel's cursor as this process last planned it; null: read it from the outbox. */
+  cursor: number | null;
+  /** byId is made when a claim first needs it after the subscriptions changed. */
+  subscriptions: { version: string; list: Subscription[]; byId?: Map<string, Subscription> } | null;
+}
+
+interface Waiter {
+  seq: number;
+  done(reached: boolean): void;
 }
 
 export class Dispatcher {
@@ -62,16 +71,29 @@ export class Dispatcher {
   private timers: NodeJS.Timeout[] = [];
   private stopped = true;
   private sends = new Set<Promise<void>>();
+  /** Planning after this turn's events is already asked for. */
+  private planSoon = false;
+  /** Sends waiting for this process to fan out their event. */
+  private readonly waiters = new Set<Waiter>();
 
   constructor(private readonly options: DispatcherOptions) {
-    this.lanes = options.drivers.map((driver) => ({ driver, settling: [], planning: null, replan: false, inFlight: 0, claiming: false, subscriptions: null }));
+    this.lanes = options.drivers.map((driver) => ({
+      driver,
+      settling: [],
+      planning: null,
+      replan: false,
+      inFlight: 0,
+      claiming: false,
+      cursor: null,
+      subscriptions: null,
+    }));
   }
 
   /** Starts at the log's head: recipients hear of what happens from now on. */
   async start(headSeq: number): Promise<void> {
     this.stopped = false;
-    for (const lane of this.lanes) await this.options.outbox.cursor(lane.driver.channel, headSeq);
-    const tick = setInterval(() => this.tick(), this.options.tickMs ?? 1_000);
+    for (const lane of this.lanes) lane.cursor = await this.options.outbox.cursor(lane.driver.channel, headSeq);
+    const tick = setInterval(() => this.tick(), 1_000);
     const expire = setInterval(() => void this.expire(), 60_000);
     tick.unref();
     expire.unref();
@@ -79,15 +101,56 @@ export class Dispatcher {
     this.tick();
   }
 
-  /** An event was delivered here: plan it after this turn's fan-out, never before. */
+  /**
+   * An event was delivered here: plan it after this turn's fan-out, never
+   * before, once for all the turn's events. Sends waiting for it go on.
+   */
   event(_event: NewsEvent): void {
-    if (this.stopped) return;
-    setImmediate(() => this.tick());
+    this.wake();
+    if (this.stopped || this.planSoon) return;
+    this.planSoon = true;
+    setImmediate(() => {
+      this.planSoon = false;
+      if (this.stopped) return;
+      for (const lane of this.lanes) void this.plan(lane);
+    });
+  }
+
+  /**
+   * True once this process has fanned out `seq`, false when it has not
+   * within `withinMs`: a feed rendered here then reflects the log up to it.
+   */
+  reached(seq: number, withinMs: number): Promise<boolean> {
+    if (this.options.deliveredSeq() >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        seq,
+        done: (reached) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), withinMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private wake(): void {
+    if (!this.waiters.size) return;
+    const delivered = this.options.deliveredSeq();
+    for (const waiter of this.waiters) if (delivered >= waiter.seq) waiter.done(true);
   }
 
   /** A new log began at `seq`: the cursors follow it. */
   async restart(seq: number): Promise<void> {
-    for (const lane of this.lanes) await this.options.outbox.restart(lane.driver.channel, seq).catch(() => {});
+    this.wake();
+    for (const lane of this.lanes) {
+      lane.cursor = null;
+      await this.options.outbox.restart(lane.driver.channel, seq).catch(() => {});
+      // A plan that was under way may have kept the old log's cursor meanwhile.
+      lane.cursor = null;
+    }
   }
 
   async stop(): Promise<void> {
@@ -98,12 +161,11 @@ export class Dispatcher {
   }
 
   /** Current subscriptions of a channel, read again only when they changed. */
-  async subscriptions(channel: Channel): Promise<readonly Subscription[]> {
-    const lane = this.lanes.find((l) => l.driver.channel === channel);
-    if (!lane) return [];
+  private async subscriptions(lane: Lane): Promise<NonNullable<Lane['subscriptions']>> {
+    const channel = lane.driver.channel;
     const version = await this.options.outbox.version(channel);
     if (lane.subscriptions?.version !== version) lane.subscriptions = await this.options.outbox.subscriptions(channel);
-    return lane.subscriptions.list;
+    return lane.subscriptions;
   }
 
   private tick(): void {
@@ -129,6 +191,8 @@ export class Dispatcher {
           }
         } while (lane.replan && !this.stopped);
       } catch (error) {
+        // A plan may have been written before the error: read the cursor again.
+        lane.cursor = null;
         this.options.logger.debug({ err: error, channel: lane.driver.channel }, 'planning outbound deliveries failed; the next tick retries');
       } finally {
         lane.planning = null;
@@ -141,12 +205,13 @@ export class Dispatcher {
   private async planPage(lane: Lane): Promise<boolean> {
     const { outbox, store } = this.options;
     const channel = lane.driver.channel;
-    const from = await outbox.cursor(channel, 0);
+    lane.cursor ??= await outbox.cursor(channel, 0);
+    const from = lane.cursor;
     const events = await store.readAfter(from, PAGE);
     if (!events.length) return false;
     const now = Date.now();
     // A lease that ended counts as gone at once; the minute's sweep removes it later.
-    const subscriptions = (await this.subscriptions(channel)).filter((s) => s.expiresMs === undefined || s.expiresMs > now);
+    const subscriptions = (await this.subscriptions(lane)).list.filter((s) => s.expiresMs === undefined || s.expiresMs > now);
     const deliveries: (PlannedDelivery & { seq: number })[] = [];
     const notes: Note[] = [];
     const noted = new Map<string, string>();
@@ -161,11 +226,13 @@ export class Dispatcher {
     }
     const to = (events[events.length - 1] as NewsEvent).seq;
     const won = await outbox.plan(channel, from, to, deliveries, notes, Date.now());
+    // Lost the race (another process planned this stretch, or the log began
+    // again): read the cursor again.
+    lane.cursor = won ? to : null;
     if (won && deliveries.length) {
       this.options.metrics.outbound.planned.inc({ channel }, deliveries.length);
       void this.claim(lane);
     }
-    // Lost the race: another process planned this stretch; read the cursor again.
     return !won || events.length === PAGE;
   }
 
@@ -177,10 +244,12 @@ export class Dispatcher {
     try {
       const claimed = await this.options.outbox.claim(channel, Date.now(), LEASE_MS, free);
       if (!claimed.length) return;
-      const subscriptions = new Map((await this.subscriptions(channel)).map((s) => [s.id, s]));
+      const current = await this.subscriptions(lane);
+      current.byId ??= new Map(current.list.map((s) => [s.id, s]));
+      const byId = current.byId;
       for (const { carrier, group } of coalesced(claimed)) {
         lane.inFlight++;
-        const send = this.send(lane, group, carrier, subscriptions.get(carrier.subscriptionId)).finally(() => {
+        const send = this.send(lane, group, carrier, byId.get(carrier.subscriptionId)).finally(() => {
           lane.inFlight--;
           this.sends.delete(send);
           // A slot is free: there may be more waiting.
@@ -251,7 +320,7 @@ export class Dispatcher {
       const channel = lane.driver.channel;
       try {
         outbound.backlog.set({ channel }, await this.options.outbox.backlog(channel));
-        outbound.subscriptions.set({ channel }, (await this.subscriptions(channel)).length);
+        outbound.subscriptions.set({ channel }, (await this.subscriptions(lane)).list.length);
       } catch {
         // The store is away: the figures wait for it.
       }

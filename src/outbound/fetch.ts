@@ -9,6 +9,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { unmapped } from '../edge/address.ts';
 
 export class OutboundRefused extends Error {
   constructor(message: string) {
@@ -65,11 +66,10 @@ for (const [net, bits] of [
 
 /** True for an address on the public internet. */
 export function isPublicAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped) return !NOT_PUBLIC.check(mapped, 'ipv4');
-  const family = isIP(address);
-  if (family === 4) return !NOT_PUBLIC.check(address, 'ipv4');
-  if (family === 6) return !NOT_PUBLIC.check(address, 'ipv6');
+  const v4 = unmapped(address);
+  const family = isIP(v4);
+  if (family === 4) return !NOT_PUBLIC.check(v4, 'ipv4');
+  if (family === 6) return !NOT_PUBLIC.check(v4, 'ipv6');
   return false;
 }
 

@@ -50,7 +50,8 @@ export async function createOutbound(deps: OutboundDeps): Promise<Outbound> {
     policy,
     logger,
     baseUrl: deps.baseUrl,
-    deliveredSeq: deps.deliveredSeq,
+    // The dispatcher hears of every event fanned out here.
+    reached: (seq, withinMs) => dispatcher.reached(seq, withinMs),
     leaseSeconds: settings.webSubLeaseSeconds,
     maxSubscriptions: settings.webSubMaxSubscriptions,
   };
@@ -61,13 +62,14 @@ export async function createOutbound(deps: OutboundDeps): Promise<Outbound> {
     metrics,
     logger,
     concurrency: settings.concurrency,
+    deliveredSeq: deps.deliveredSeq,
   });
   return {
     dispatcher,
     crypto,
     pushApi: pushApi({
       outbox,
-      publicKey: async () => keys.publicKey,
+      publicKey: keys.publicKey,
       policy,
       maxSubscriptions: settings.pushMaxSubscriptions,
       maxTopics: config.limits.wsMaxTopics,

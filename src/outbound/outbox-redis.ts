@@ -10,9 +10,8 @@
 //   due       zset delivery id by the time it is due (a lease moves it later)
 //   notes     hash key → {value, expiresMs}
 // and `${prefix}:out:setting:${name}` for settings (keys made once).
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { toStoreError } from '../store/redis.ts';
+import { redisCall, Script } from '../store/redis.ts';
 import type { Channel, Delivery, Note, Outbox, PlannedDelivery, Settlement, Subscription } from './outbox.ts';
 
 const PRELUDE = `
@@ -49,7 +48,7 @@ local dropped = 0
 local subs = redis.call('HGETALL', k('subs'))
 for i = 1, #subs, 2 do
   local expires = cjson.decode(subs[i + 1]).expiresMs
-  if expires and expires ~= cjson.null and expires < now then
+  if expires and expires < now then
     redis.call('HDEL', k('subs'), subs[i])
     dropped = dropped + 1
   end
@@ -125,26 +124,6 @@ end
 return 1
 `;
 
-class Script {
-  readonly sha: string;
-  constructor(readonly lua: string) {
-    this.sha = createHash('sha1').update(lua).digest('hex');
-  }
-
-  async run(client: Redis, args: (string | number)[]): Promise<unknown> {
-    try {
-      try {
-        return await client.evalsha(this.sha, 0, ...args);
-      } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return await client.eval(this.lua, 0, ...args);
-      }
-    } catch (error) {
-      throw toStoreError(error);
-    }
-  }
-}
-
 const scripts = {
   subscribe: new Script(SUBSCRIBE),
   unsubscribe: new Script(UNSUBSCRIBE),
@@ -156,14 +135,8 @@ const scripts = {
   settle: new Script(SETTLE),
 };
 
-interface StoredDelivery {
-  seq: number;
-  subscriptionId: string;
-  payload: string;
-  coalesce?: string;
-  attempts: number;
-  plannedMs: number;
-}
+/** A delivery as kept in `d`: its id is the hash field. */
+type StoredDelivery = Omit<Delivery, 'id'>;
 
 export class RedisOutbox implements Outbox {
   constructor(
@@ -175,50 +148,42 @@ export class RedisOutbox implements Outbox {
     return `${this.prefix}:out:${channel}:${name}`;
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw toStoreError(error);
-    }
+  /** Runs a script; connection trouble becomes StoreUnavailableError. */
+  private run(script: Script, args: (string | number)[]): Promise<unknown> {
+    return redisCall(() => script.run(this.client, args));
   }
 
   async setting(name: string, make: () => string): Promise<string> {
     const key = `${this.prefix}:out:setting:${name}`;
-    await this.call(() => this.client.set(key, make(), 'NX'));
-    return (await this.call(() => this.client.get(key))) as string;
+    await redisCall(() => this.client.set(key, make(), 'NX'));
+    return (await redisCall(() => this.client.get(key))) as string;
   }
 
   async subscribe(channel: Channel, subscription: Subscription, max: number): Promise<boolean> {
-    const json = JSON.stringify({ ...subscription, expiresMs: subscription.expiresMs ?? null });
-    return Number(await scripts.subscribe.run(this.client, [this.prefix, channel, subscription.id, json, max])) === 1;
+    // No expiresMs: no lease end (the scripts read an absent one as none).
+    return Number(await this.run(scripts.subscribe, [this.prefix, channel, subscription.id, JSON.stringify(subscription), max])) === 1;
   }
 
   async unsubscribe(channel: Channel, id: string): Promise<boolean> {
-    return Number(await scripts.unsubscribe.run(this.client, [this.prefix, channel, id])) > 0;
+    return Number(await this.run(scripts.unsubscribe, [this.prefix, channel, id])) > 0;
   }
 
   async version(channel: Channel): Promise<string> {
-    return (await this.call(() => this.client.get(this.key(channel, 'ver')))) ?? '0';
+    return (await redisCall(() => this.client.get(this.key(channel, 'ver')))) ?? '0';
   }
 
   async subscriptions(channel: Channel): Promise<{ version: string; list: Subscription[] }> {
-    const [version, ...rows] = (await scripts.subscriptions.run(this.client, [this.prefix, channel])) as string[];
-    const list = rows
-      .map((row) => {
-        const { expiresMs, ...rest } = JSON.parse(row) as Subscription & { expiresMs: number | null };
-        return expiresMs === null ? rest : { ...rest, expiresMs };
-      })
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const [version, ...rows] = (await this.run(scripts.subscriptions, [this.prefix, channel])) as string[];
+    const list = rows.map((row) => JSON.parse(row) as Subscription).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return { version: String(version), list };
   }
 
   async expire(channel: Channel, nowMs: number): Promise<number> {
-    return Number(await scripts.expire.run(this.client, [this.prefix, channel, Math.floor(nowMs)]));
+    return Number(await this.run(scripts.expire, [this.prefix, channel, Math.floor(nowMs)]));
   }
 
   async cursor(channel: Channel, startSeq: number): Promise<number> {
-    return Number(await scripts.cursor.run(this.client, [this.prefix, channel, startSeq]));
+    return Number(await this.run(scripts.cursor, [this.prefix, channel, startSeq]));
   }
 
   async plan(
@@ -231,40 +196,34 @@ export class RedisOutbox implements Outbox {
   ): Promise<boolean> {
     const now = Math.floor(nowMs);
     const args: (string | number)[] = [this.prefix, channel, from, to, now, deliveries.length];
-    for (const d of deliveries) {
-      const stored: StoredDelivery = { seq: d.seq, subscriptionId: d.subscriptionId, payload: d.payload, attempts: 0, plannedMs: now };
-      if (d.coalesce !== undefined) stored.coalesce = d.coalesce;
+    for (const { seq, subscriptionId, payload, coalesce } of deliveries) {
+      // An undefined coalesce is left out of the JSON.
+      const stored: StoredDelivery = { seq, subscriptionId, payload, coalesce, attempts: 0, plannedMs: now };
       args.push(JSON.stringify(stored));
     }
     for (const note of notes) args.push(note.key, note.value, Math.floor(note.ttlMs));
-    return Number(await scripts.plan.run(this.client, args)) === 1;
+    return Number(await this.run(scripts.plan, args)) === 1;
   }
 
   async note(channel: Channel, key: string, nowMs: number): Promise<string | null> {
-    const json = await this.call(() => this.client.hget(this.key(channel, 'notes'), key));
+    const json = await redisCall(() => this.client.hget(this.key(channel, 'notes'), key));
     if (!json) return null;
     const note = JSON.parse(json) as { value: string; expiresMs: number };
     return note.expiresMs > nowMs ? note.value : null;
   }
 
   async restart(channel: Channel, seq: number): Promise<void> {
-    await this.call(() => this.client.set(this.key(channel, 'cursor'), String(seq)));
+    await redisCall(() => this.client.set(this.key(channel, 'cursor'), String(seq)));
   }
 
   async claim(channel: Channel, nowMs: number, leaseMs: number, limit: number): Promise<Delivery[]> {
-    const reply = (await scripts.claim.run(this.client, [this.prefix, channel, Math.floor(nowMs), Math.floor(leaseMs), limit])) as string[];
+    const reply = (await this.run(scripts.claim, [this.prefix, channel, Math.floor(nowMs), Math.floor(leaseMs), limit])) as string[];
     const out: Delivery[] = [];
     for (let i = 0; i < reply.length; i += 2) {
-      const stored = JSON.parse(reply[i + 1] as string) as StoredDelivery;
-      const delivery: Delivery = {
-        id: reply[i] as string,
-        seq: stored.seq,
-        subscriptionId: stored.subscriptionId,
-        payload: stored.payload,
-        attempts: stored.attempts,
-        plannedMs: stored.plannedMs,
-      };
-      if (stored.coalesce !== undefined) delivery.coalesce = stored.coalesce;
+      // Built field by field: Lua re-encodes the JSON in no set order, and callers see the same shape from both outboxes.
+      const { seq, subscriptionId, payload, coalesce, attempts, plannedMs } = JSON.parse(reply[i + 1] as string) as StoredDelivery;
+      const delivery: Delivery = { id: reply[i] as string, seq, subscriptionId, payload, attempts, plannedMs };
+      if (coalesce !== undefined) delivery.coalesce = coalesce;
       out.push(delivery);
     }
     return out;
@@ -276,11 +235,11 @@ export class RedisOutbox implements Outbox {
     for (const { delivery, settlement } of settled) {
       args.push(delivery.id, settlement.outcome, settlement.outcome === 'retry' ? Math.floor(settlement.atMs) : 0, delivery.subscriptionId);
     }
-    await scripts.settle.run(this.client, args);
+    await this.run(scripts.settle, args);
   }
 
   async backlog(channel: Channel): Promise<number> {
-    return this.call(() => this.client.zcard(this.key(channel, 'due')));
+    return redisCall(() => this.client.zcard(this.key(channel, 'due')));
   }
 
   /** The connection is the store's: it closes it. */

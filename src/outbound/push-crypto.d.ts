@@ -13,7 +13,12 @@ export interface PushRequest {
   endpoint: string;
   method: string;
   headers: Record<string, string>;
-  body: Buffer | Uint8Array | null;
+  body: Buffer | null;
+}
+
+/** What the worker posts back: a Buffer arrives as a Uint8Array. */
+export interface PostedPushRequest extends Omit<PushRequest, 'body'> {
+  body: Uint8Array | null;
 }
 
 export function encrypt(job: EncryptJob): PushRequest;

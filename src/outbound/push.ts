@@ -10,7 +10,7 @@ import type { Item, Priority } from '../domain/item.ts';
 import type { ChannelDriver, SendResult } from './dispatcher.ts';
 import { type OutboundPolicy, outboundRequest } from './fetch.ts';
 import type { Delivery, Note, Outbox, PlannedDelivery, Subscription } from './outbox.ts';
-import { type EncryptJob, encrypt, type PushRequest } from './push-crypto.js';
+import { type EncryptJob, encrypt, type PostedPushRequest, type PushRequest } from './push-crypto.js';
 
 export interface PushChoices {
   /** Topics to be alerted of; empty: every topic. */
@@ -44,6 +44,8 @@ export interface PushMessage {
 const RANK: Record<Priority, number> = { flash: 0, bulletin: 1, urgent: 2, routine: 3 };
 /** How long a push service keeps an alert for an offline device, by priority. */
 const TTL_SECONDS: Record<Priority, number> = { flash: 3_600, bulletin: 6 * 3_600, urgent: 12 * 3_600, routine: 24 * 3_600 };
+/** A withdrawal's: as long as any alert it may replace. */
+const WITHDRAWAL_TTL_SECONDS = Math.max(...Object.values(TTL_SECONDS));
 const URGENCY: Record<Priority, 'high' | 'normal' | 'low'> = { flash: 'high', bulletin: 'high', urgent: 'normal', routine: 'low' };
 /** Who was alerted to an item is remembered this long, so a kill reaches them. */
 const NOTE_TTL_MS = 2 * 86_400_000;
@@ -58,7 +60,7 @@ export async function vapidKeys(outbox: Outbox, configured: Partial<VapidKeys>, 
 }
 
 /** The push Topic of a story: at most 32 URL-safe characters, the same for every push about it. */
-export function pushTag(id: string): string {
+function pushTag(id: string): string {
   const safe = id.replace(/[^A-Za-z0-9_-]/g, '_');
   return safe.length <= 32 ? safe : `${safe.slice(0, 20)}_${hash(id).slice(0, 11)}`;
 }
@@ -78,7 +80,7 @@ export class PushCrypto {
   /** A worker that keeps failing is not started again: encryption stays in this thread. */
   private failures = 0;
   private next = 0;
-  private readonly waiting = new Map<number, { resolve(results: { ok: boolean; request?: PushRequest; error?: string }[]): void; reject(error: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(results: { ok: boolean; request?: PostedPushRequest; error?: string }[]): void; reject(error: Error): void }>();
   private batch: { job: EncryptJob; resolve(request: PushRequest): void; reject(error: Error): void }[] = [];
 
   /** `onWorkerLost` hears of each failure; `inThread`: no worker will be started again. */
@@ -109,7 +111,9 @@ export class PushCrypto {
       resolve: (results) =>
         results.forEach((result, i) => {
           const entry = batch[i];
-          if (result.ok && result.request) entry?.resolve({ ...result.request, body: result.request.body ? Buffer.from(result.request.body) : null });
+          // The body comes back as a Uint8Array: seen as a Buffer, not copied.
+          const body = result.request?.body;
+          if (result.ok && result.request) entry?.resolve({ ...result.request, body: body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : null });
           else entry?.reject(new Error(result.error ?? 'encryption failed'));
         }),
       reject: (error) => {
@@ -182,15 +186,16 @@ export class PushDriver implements ChannelDriver {
     const item = event.item as Item;
     const kind = event.type === 'published' ? 'alert' : 'update';
     const payload = JSON.stringify(this.message(event, kind));
-    const told: string[] = event.type === 'updated' ? (JSON.parse((await notes(noteKey)) ?? '[]') as string[]) : [];
+    // A Set in the order of the list kept: the note written is the same.
+    const told = new Set(event.type === 'updated' ? (JSON.parse((await notes(noteKey)) ?? '[]') as string[]) : []);
     for (const subscription of subscriptions) {
       const choices = subscription.data as unknown as PushChoices;
       const follows = !choices.topics.length || item.topics.some((topic) => choices.topics.includes(topic));
       if (!follows || RANK[item.priority] > RANK[choices.minPriority]) continue;
       deliveries.push({ subscriptionId: subscription.id, payload });
-      if (!told.includes(subscription.id)) told.push(subscription.id);
+      told.add(subscription.id);
     }
-    if (told.length) noted.push({ key: noteKey, value: JSON.stringify(told), ttlMs: NOTE_TTL_MS });
+    if (told.size) noted.push({ key: noteKey, value: JSON.stringify([...told]), ttlMs: NOTE_TTL_MS });
     return { deliveries, notes: noted };
   }
 
@@ -219,7 +224,7 @@ export class PushDriver implements ChannelDriver {
     const message = JSON.parse(delivery.payload) as PushMessage;
     // A withdrawal goes at once and outlives any alert it replaces, so a device
     // that was offline never shows the story without hearing of its kill.
-    const ttl = message.priority ? TTL_SECONDS[message.priority] : Math.max(...Object.values(TTL_SECONDS));
+    const ttl = message.priority ? TTL_SECONDS[message.priority] : WITHDRAWAL_TTL_SECONDS;
     const details = await this.options.crypto.encrypt({
       endpoint: subscription.target,
       keys: data.keys,
@@ -231,7 +236,7 @@ export class PushDriver implements ChannelDriver {
     });
     const response = await outboundRequest(
       details.endpoint,
-      { method: details.method, headers: details.headers, body: details.body ? Buffer.from(details.body) : undefined },
+      { method: details.method, headers: details.headers, body: details.body ?? undefined },
       this.options.policy,
     );
     return pushResult(response.status, response.headers['retry-after']);
@@ -239,7 +244,7 @@ export class PushDriver implements ChannelDriver {
 }
 
 /** What a push service's answer means for the delivery. */
-export function pushResult(status: number, retryAfter?: string | string[]): SendResult {
+function pushResult(status: number, retryAfter?: string | string[]): SendResult {
   if (status >= 200 && status < 300) return { outcome: 'sent' };
   if (status === 404 || status === 410) return { outcome: 'gone' };
   if (status === 429 || status >= 500) {

@@ -2,13 +2,14 @@
 // subscribe a callback to a feed URL, the hub checks they meant it, and on
 // every event that changes the feed it POSTs the new document to them,
 // signed with their secret. Callbacks are untrusted URLs (see fetch.ts).
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { eventTopics, type NewsEvent } from '../domain/event.ts';
+import { shortHash } from '../domain/item.ts';
 import type { FeedFormat } from '../feeds/render.ts';
 import { parseName } from '../feeds/routes.ts';
 import type { Logger } from '../ops/logger.ts';
-import { problem } from '../api/errors.ts';
+import { invalid, problem } from '../api/errors.ts';
 import type { ChannelDriver, SendResult } from './dispatcher.ts';
 import { type OutboundPolicy, OutboundRefused, outboundRequest, urlProblem } from './fetch.ts';
 import type { Delivery, Outbox, PlannedDelivery, Subscription } from './outbox.ts';
@@ -32,23 +33,17 @@ export interface WebSubOptions {
   logger: Logger;
   /** Absolute base of our URLs (PUBLIC_URL). */
   baseUrl: () => string;
-  /** The seq this process has fanned out: a feed rendered here reflects the log up to it. */
-  deliveredSeq: () => number;
+  /**
+   * True once this process has fanned out `seq` (a feed rendered here then
+   * reflects the log up to it), false when it has not within `withinMs`.
+   */
+  reached: (seq: number, withinMs: number) => Promise<boolean>;
   leaseSeconds: { default: number; max: number };
   maxSubscriptions: number;
 }
 
 /** How long a send waits for this process to fan out the event it is about. */
 const CATCH_UP_MS = 2_000;
-
-async function reached(seq: () => number, target: number, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (seq() < target) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return true;
-}
 
 export class WebSubDriver implements ChannelDriver {
   readonly channel = 'websub' as const;
@@ -73,7 +68,7 @@ export class WebSubDriver implements ChannelDriver {
   async send(delivery: Delivery, subscription: Subscription): Promise<SendResult> {
     // The feed is rendered from what this process has fanned out. The bus brings
     // the event within milliseconds: wait for it here rather than in a retry's backoff.
-    if (!(await reached(this.options.deliveredSeq, delivery.seq, CATCH_UP_MS))) return { outcome: 'retry' };
+    if (!(await this.options.reached(delivery.seq, CATCH_UP_MS))) return { outcome: 'retry' };
     const data = subscription.data as unknown as WebSubData;
     const feed = await this.options.feeds.get(data.topic, data.format);
     const headers: Record<string, string | number> = {
@@ -117,9 +112,7 @@ export function webSubHub(options: WebSubOptions): Hono {
     }
     const askedLease = Number(form.get('hub.lease_seconds') ?? options.leaseSeconds.default);
     if (!Number.isFinite(askedLease) || askedLease <= 0) fields.push({ path: 'hub.lease_seconds', message: 'must be a positive number of seconds' });
-    if (fields.length || !name || (mode !== 'subscribe' && mode !== 'unsubscribe')) {
-      return problem(c, 400, 'invalid-request', `${fields.length} field(s) are not valid: see "fields"`, { fields });
-    }
+    if (fields.length || !name || (mode !== 'subscribe' && mode !== 'unsubscribe')) return invalid(c, fields);
     if (verifying >= MAX_VERIFYING) {
       c.header('Retry-After', '10');
       return problem(c, 503, 'busy', 'too many subscriptions are being verified: retry later');
@@ -135,7 +128,7 @@ export function webSubHub(options: WebSubOptions): Hono {
 }
 
 /** One subscription per (callback, feed): subscribing again renews it. */
-export const webSubId = (callback: string, feedUrl: string) => createHash('sha256').update(`${callback}\n${feedUrl}`).digest('base64url').slice(0, 22);
+const webSubId = (callback: string, feedUrl: string) => shortHash(`${callback}\n${feedUrl}`);
 
 /** Verification of intent: the callback must echo our challenge; only then does the request take effect. */
 async function verify(options: WebSubOptions, mode: 'subscribe' | 'unsubscribe', callback: string, data: WebSubData, lease: number): Promise<void> {

@@ -40,6 +40,15 @@ export function toStoreError(error: unknown): unknown {
   return new StoreUnavailableError(`redis: ${e?.message ?? String(error)}`, { cause: error });
 }
 
+/** Runs a Redis call; connection trouble becomes StoreUnavailableError. */
+export async function redisCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toStoreError(error);
+  }
+}
+
 /**
  * Options for the command connection: a command fails at once while Redis is
  * unreachable, and is never sent again after a reconnect (a write that may
@@ -117,7 +126,8 @@ export function describeStoreProblem(error: unknown): string {
   return message.replace(/^redis: /, 'Redis: ');
 }
 
-class Script {
+/** A Lua script run by its SHA1, sent whole only when Redis does not have it yet. */
+export class Script {
   readonly sha: string;
   constructor(readonly lua: string) {
     this.sha = createHash('sha1').update(lua).digest('hex');
@@ -173,13 +183,8 @@ export class RedisStore implements Store {
     return `${this.prefix}:${name}`;
   }
 
-  /** Runs a Redis call; connection trouble becomes StoreUnavailableError. */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw toStoreError(error);
-    }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return redisCall(fn);
   }
 
   async head(): Promise<LogHead> {
