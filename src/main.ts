@@ -62,7 +62,8 @@ async function main(): Promise<void> {
 
 }
 
+// Configuration and start-up errors have exited (78) above: anything here is unexpected.
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError || error instanceof StartupError ? error.message : error);
-  process.exit(error instanceof ConfigError || error instanceof StartupError ? 78 : 1);
+  console.error(error);
+  process.exit(1);
 });

@@ -31,6 +31,11 @@ export interface EdgeOptions {
 
 type Refusal = 'too-many-connections' | 'too-many-new-connections' | 'too-many-requests' | 'too-many-live-connections';
 
+/**
+ * The address key of a socket counted when it was accepted: set only for a
+ * peer that is not a trusted proxy, whose requests' client is the peer
+ * itself, so it is the key of every request on it.
+ */
 const SOCKET_KEY = Symbol('edge-key');
 type Keyed = Socket & { [SOCKET_KEY]?: string };
 
@@ -41,6 +46,9 @@ export class Edge {
   private readonly requests: WindowLimiter;
   /** One log line per address and reason a minute: a flood must not flood the logs. */
   private readonly logged = new WindowLimiter(1, 60_000, 10_000);
+  /** Shared by every counted socket: gives its place back when it closes. */
+  private readonly releaseSocket: (this: Keyed) => void;
+  private readonly tooManyRequests: { body: string; length: number };
 
   constructor(private readonly options: EdgeOptions) {
     const { limits } = options;
@@ -48,6 +56,15 @@ export class Edge {
     this.live = new Occupancy(limits.connectionsPerAddress);
     this.newConnections = new WindowLimiter(limits.newConnectionsPerSecond * 10, 10_000);
     this.requests = new WindowLimiter(limits.requestsPer10s, 10_000);
+    const sockets = this.sockets;
+    this.releaseSocket = function () {
+      const key = this[SOCKET_KEY];
+      if (key !== undefined) sockets.release(key);
+    };
+    const body = JSON.stringify({
+      error: { code: 'rate-limited', message: `at most ${limits.requestsPer10s} requests per 10 seconds from one address` },
+    });
+    this.tooManyRequests = { body, length: Buffer.byteLength(body) };
   }
 
   client(request: IncomingMessage): Client {
@@ -73,7 +90,7 @@ export class Edge {
         return;
       }
       socket[SOCKET_KEY] = key;
-      socket.once('close', () => this.sockets.release(key));
+      socket.once('close', this.releaseSocket);
     });
     server.on('drop', () => this.options.metrics.refusedConnections.inc({ reason: 'process-ceiling' }));
   }
@@ -83,16 +100,14 @@ export class Edge {
    * true when the address is over its limit.
    */
   limitRequest(request: IncomingMessage, response: ServerResponse): boolean {
-    const key = addressKey(this.client(request).address);
+    const key = (request.socket as Keyed)[SOCKET_KEY] ?? addressKey(this.client(request).address);
     const wait = this.requests.hit(key);
     if (wait === null) return false;
     this.refused('too-many-requests', key);
-    const body = JSON.stringify({
-      error: { code: 'rate-limited', message: `at most ${this.options.limits.requestsPer10s} requests per 10 seconds from one address` },
-    });
+    const { body, length } = this.tooManyRequests;
     response.writeHead(429, {
       'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
+      'Content-Length': length,
       'Retry-After': String(Math.max(1, Math.ceil(wait / 1000))),
     });
     response.end(body);
@@ -104,10 +119,11 @@ export class Edge {
    * the request's client; a release function, or why it may not have one.
    */
   admitLive(request: IncomingMessage): (() => void) | 'too-many-live-connections' | 'too-many-new-connections' {
-    const client = this.client(request);
-    const key = addressKey(client.address);
-    // A direct connection was counted when it was accepted; one through a proxy was not.
-    if (client.proxied && this.newConnections.hit(key) !== null) {
+    // A direct connection was counted when it was accepted (and keyed); one through a proxy was not.
+    const counted = (request.socket as Keyed)[SOCKET_KEY];
+    const client = counted === undefined ? this.client(request) : undefined;
+    const key = client ? addressKey(client.address) : (counted as string);
+    if (client?.proxied && this.newConnections.hit(key) !== null) {
       this.refused('too-many-new-connections', key);
       return 'too-many-new-connections';
     }

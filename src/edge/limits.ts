@@ -60,8 +60,4 @@ export class Occupancy {
     if (count <= 1) this.counts.delete(key);
     else this.counts.set(key, count - 1);
   }
-
-  get keys(): number {
-    return this.counts.size;
-  }
 }

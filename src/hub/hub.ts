@@ -79,10 +79,6 @@ export class Hub {
     this.recent.clear();
   }
 
-  get size(): number {
-    return this.members.size;
-  }
-
   /** Number of (subscriber, key) pairs, "all" counting as one. */
   get subscriptions(): number {
     let count = this.everything.size;
@@ -108,10 +104,6 @@ export class Hub {
     this.unindex(subscriber);
     change();
     if (this.members.has(subscriber)) this.index(subscriber);
-  }
-
-  forEach(fn: (subscriber: Subscriber) => void): void {
-    for (const subscriber of this.members) fn(subscriber);
   }
 
   /**
@@ -177,7 +169,7 @@ export class Hub {
     const keys = new Set<string>();
     for (const entry of queue) for (const key of entry.keys) keys.add(key);
     // Subsets of the queue some subscribers want, joined once per distinct subset.
-    const subsets = new Map<string, Batch>();
+    const subsets: Subsets = { bySeqs: new Map(), byTopics: { card: new Map(), full: new Map() } };
     for (const key of keys) {
       const set = this.byKey.get(key);
       if (!set) continue;
@@ -222,13 +214,26 @@ function joined(entries: readonly Queued[], detail: Detail): Batch {
   return joinedLazily(entries.map((entry) => entry[detail]));
 }
 
-function subsetFor(subscriber: Subscriber, queue: readonly Queued[], subsets: Map<string, Batch>): Batch {
-  const wanted = queue.filter((entry) => entry.keys.some((key) => subscriber.topics?.has(key) ?? true));
-  const key = `${subscriber.detail}:${wanted.map((entry) => entry.card.seq).join(',')}`;
-  let batch = subsets.get(key);
+/** Subsets of one pass's queue: by the seqs they hold, and by the set of topics that picked them. */
+interface Subsets {
+  bySeqs: Map<string, Batch>;
+  /** Equal sets of topics are one object (LiveSessions.sharedTopics): most subscribers are found here. */
+  byTopics: Record<Detail, Map<ReadonlySet<string>, Batch>>;
+}
+
+function subsetFor(subscriber: Subscriber, queue: readonly Queued[], subsets: Subsets): Batch {
+  const { topics, detail } = subscriber;
+  // A set of topics is not changed during a pass: it picks the same events every time.
+  const byTopics = subsets.byTopics[detail];
+  let batch = topics ? byTopics.get(topics) : undefined;
+  if (batch) return batch;
+  const wanted = queue.filter((entry) => entry.keys.some((key) => topics?.has(key) ?? true));
+  const key = `${detail}:${wanted.map((entry) => entry.card.seq).join(',')}`;
+  batch = subsets.bySeqs.get(key);
   if (!batch) {
-    batch = joined(wanted, subscriber.detail);
-    subsets.set(key, batch);
+    batch = joined(wanted, detail);
+    subsets.bySeqs.set(key, batch);
   }
+  if (topics) byTopics.set(topics, batch);
   return batch;
 }

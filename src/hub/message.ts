@@ -36,7 +36,7 @@ export function controlMessage(type: string, text: string, id?: string): Outboun
  * The `event` frame of the public contract. Cards leave the body out; a
  * correction that took the item out of topics names them in `leftTopics`.
  */
-export function eventFrameText(event: NewsEvent, epoch: string, detail: Detail, cursor = formatCursor(epoch, event.seq)): string {
+function eventFrameText(event: NewsEvent, epoch: string, detail: Detail, cursor = formatCursor(epoch, event.seq)): string {
   const item = detail === 'card' && event.item.status === 'published' ? toCard(event.item as Item) : event.item;
   const left = event.formerTopics?.length ? `,"leftTopics":${JSON.stringify(event.formerTopics)}` : '';
   return `{"type":"event","cursor":"${cursor}","event":"${event.type}","item":${JSON.stringify(item)}${left}}`;

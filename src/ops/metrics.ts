@@ -163,6 +163,8 @@ export function createMetrics() {
       labelNames: ['format'] as const,
       registers: [registry],
     }),
+    // The event-stream twin of `connections`, registered last: /metrics lists metrics in that order.
+    sseStreams: new Gauge({ name: 'newswire_sse_streams', help: 'Open event streams (GET /sse)', registers: [registry] }),
   };
   return metrics;
 }

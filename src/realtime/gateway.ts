@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { formatCursor } from '../domain/cursor.ts';
+import { itemIdOf } from '../domain/event.ts';
 import { type LiveOptions, LiveSessions, type Refusal, refusalBody } from './live.ts';
 import { CLOSE, clientFrameSchema } from './protocol.ts';
 import type { ResetReason } from './recovery.ts';
@@ -36,9 +37,7 @@ export class Gateway {
     };
     this.onClose = function () {
       const session = this[SESSION];
-      this[RELEASE]?.();
-      if (!session) return;
-      gateway.live.forget(session);
+      if (session) gateway.live.forget(session);
     };
     this.onPong = function (data) {
       const session = this[SESSION];
@@ -52,10 +51,6 @@ export class Gateway {
       maxPayload: options.limits.maxPayload,
     });
     this.live.onHeartbeat(() => this.beat());
-  }
-
-  get connections(): number {
-    return this.live.of('ws').size;
   }
 
   /** Hooked to the HTTP server's `upgrade` event. */
@@ -75,11 +70,11 @@ export class Gateway {
       refuse(socket, admitted);
       return;
     }
+    // The place is given back when the socket closes, whatever becomes of
+    // the upgrade: ws destroys the socket of a handshake it refuses, and the
+    // socket of a WebSocket closes before the WebSocket does.
     socket.once('close', admitted);
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
-      (ws as Tagged)[RELEASE] = admitted;
-      this.accept(ws, url);
-    });
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, url));
   }
 
   private accept(ws: WebSocket, url: URL): void {
@@ -189,8 +184,7 @@ export class Gateway {
 }
 
 const SESSION = Symbol('session');
-const RELEASE = Symbol('release');
-type Tagged = WebSocket & { [SESSION]?: Session; [RELEASE]?: () => void };
+type Tagged = WebSocket & { [SESSION]?: Session };
 
 function terminate(this: WebSocket): void {
   this.terminate();
@@ -198,12 +192,12 @@ function terminate(this: WebSocket): void {
 
 /** Topics of a routing key set, without the items followed by id. */
 function topicsOf(keys: ReadonlySet<string>): string[] {
-  return [...keys].filter((key) => !key.startsWith('item:'));
+  return [...keys].filter((key) => itemIdOf(key) === undefined);
 }
 
 function topicCount(keys: ReadonlySet<string>): number {
   let count = 0;
-  for (const key of keys) if (!key.startsWith('item:')) count++;
+  for (const key of keys) if (itemIdOf(key) === undefined) count++;
   return count;
 }
 

@@ -3,7 +3,6 @@
 // together, the connect query, joining the hub, the welcome and catching up
 // (recovery.ts), slow consumers, resets of everyone, heartbeats and shutdown.
 import type { IncomingMessage } from 'node:http';
-import { Gauge } from 'prom-client';
 import type { Edge } from '../edge/guard.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { Framing } from '../hub/message.ts';
@@ -62,7 +61,6 @@ export class LiveSessions {
   private readonly topicSets = new Map<string, Set<string>>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly beats: (() => void)[] = [];
-  private readonly streams: Gauge;
 
   constructor(readonly options: LiveOptions) {
     const { limits, metrics } = options;
@@ -82,7 +80,6 @@ export class LiveSessions {
       onReset: (reason) => metrics.resets.inc({ reason }),
       onSlowConsumer: (session) => this.dropSlowConsumer(session),
     };
-    this.streams = new Gauge({ name: 'newswire_sse_streams', help: 'Open event streams (GET /sse)', registers: [metrics.registry] });
     this.heartbeat = setInterval(() => this.beat(), limits.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -191,7 +188,7 @@ export class LiveSessions {
 
   private counted(framing: Framing): void {
     if (framing === 'ws') this.options.metrics.connections.set(this.members.ws.size);
-    else this.streams.set(this.members.sse.size);
+    else this.options.metrics.sseStreams.set(this.members.sse.size);
   }
 
   private dropSlowConsumer(session: Session): void {

@@ -63,7 +63,8 @@ export function parseConnectQuery(
   params: URLSearchParams,
   limits: { maxTopics: number; maxItems: number },
 ): ConnectQuery | { error: string } {
-  const topics = parseTopicsParam(params.get('topics'), limits.maxTopics);
+  const topicsParam = params.get('topics');
+  const topics = parseTopicsParam(topicsParam, limits.maxTopics);
   if ('error' in topics) return topics;
   const items = (params.get('items') ?? '')
     .split(',')
@@ -77,16 +78,16 @@ export function parseConnectQuery(
   const cursorParam = params.get('cursor');
   const cursor = cursorParam ? parseCursor(cursorParam) : null;
   if (cursorParam && !cursor) return { error: 'cursor: not a cursor issued by this server' };
-  const topicsAsked = params.get('topics')?.trim() ? topics.topics : null;
-  let keys: Set<string> | null = topics.topics;
+  const asked = topics.topics;
+  let keys: Set<string> | null = asked;
   // "all" already covers every item.
-  if (items.length && !(params.get('topics')?.trim() && topics.topics === null)) {
+  if (items.length && !(topicsParam?.trim() && asked === null)) {
     const itemKeys = items.map(itemKey);
-    keys = topicsAsked ? new Set([...topicsAsked, ...itemKeys]) : new Set(itemKeys);
+    keys = asked ? new Set([...asked, ...itemKeys]) : new Set(itemKeys);
   }
   return {
     keys,
-    topics: keys === null ? null : topicsAsked ? [...topicsAsked] : [],
+    topics: keys === null ? null : asked ? [...asked] : [],
     items,
     detail,
     cursor,

@@ -13,9 +13,9 @@ import { formatCursor } from '../domain/cursor.ts';
 import { eventKeys, type NewsEvent } from '../domain/event.ts';
 import type { Detail } from '../domain/item.ts';
 import type { Hub } from '../hub/hub.ts';
-import { eventMessage, type OutboundMessage } from '../hub/message.ts';
+import { controlMessage, eventMessage, type Joined, joinedLazily, type OutboundMessage } from '../hub/message.ts';
 import type { LogHead, Store } from '../store/store.ts';
-import { listKeys, type ViewCache, viewJson } from '../views/views.ts';
+import { listKeys, type View, type ViewCache, viewJson } from '../views/views.ts';
 import type { Session } from './session.ts';
 
 /** Items may carry bodies of up to 200 KB: a page of the log stays well below 100 MB. */
@@ -91,9 +91,33 @@ export async function resetSession(session: Session, reason: ResetReason, ctx: R
   const cursor = formatCursor(view.epoch, view.headSeq);
   welcome?.(cursor, false);
   session.lastSeq = view.epoch === ctx.hub.epoch ? Math.max(session.lastSeq, view.headSeq) : view.headSeq;
-  session.sendControl('reset', `{"type":"reset","reason":"${reason}","cursor":"${cursor}","items":${viewJson(view, ctx.snapshotItems)}}`, cursor);
+  session.writeFrames(resetFrame(view, reason, ctx.snapshotItems).bytes(session.framing), 0);
   ctx.onReset?.(reason);
   session.goLive();
+}
+
+const resets = new WeakMap<View, Map<string, Joined>>();
+
+/**
+ * The reset frame of a view: the same for every session reset to it (after
+ * a new epoch, every session at once), so built once per view, reason and
+ * snapshot size, and framed once per framing.
+ */
+function resetFrame(view: View, reason: ResetReason, items: number): Joined {
+  let byReason = resets.get(view);
+  if (!byReason) {
+    byReason = new Map();
+    resets.set(view, byReason);
+  }
+  const key = `${reason}|${items}`;
+  let frame = byReason.get(key);
+  if (!frame) {
+    const cursor = formatCursor(view.epoch, view.headSeq);
+    const text = `{"type":"reset","reason":"${reason}","cursor":"${cursor}","items":${viewJson(view, items)}}`;
+    frame = joinedLazily([controlMessage('reset', text, cursor)]);
+    byReason.set(key, frame);
+  }
+  return frame;
 }
 
 /**

@@ -35,10 +35,6 @@ export class SseEndpoint {
     live.onHeartbeat(() => this.beat());
   }
 
-  get streams(): number {
-    return this.live.of('sse').size;
-  }
-
   /** Serves /sse and returns true; false for every other path, which the caller serves. */
   serve(request: IncomingMessage, response: ServerResponse): boolean {
     const path = request.url ?? '';

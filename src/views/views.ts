@@ -44,6 +44,11 @@ interface Cached<T> {
   staleAtMs: number;
 }
 
+interface CachedView extends Cached<View> {
+  /** Its list keys, for invalidation. */
+  lists: readonly string[];
+}
+
 const parsed = new WeakMap<ListEntry, Item>();
 const joined = new WeakMap<View, Map<number, string>>();
 
@@ -90,7 +95,7 @@ export class ViewCache {
   /** Bumped by every delivered event: a read begun before it may not be kept. */
   private generation = 0;
   private readonly parts = new Map<string, Cached<LiveList>>();
-  private readonly views = new Map<string, Cached<View>>();
+  private readonly views = new Map<string, CachedView>();
   private readonly building = new Map<string, { generation: number; view: Promise<View> }>();
   private bytes = 0;
 
@@ -118,7 +123,7 @@ export class ViewCache {
     for (const key of [ALL_ITEMS, ...keys]) {
       for (const detail of ['card', 'full'] as const) this.drop(this.parts, partKey(detail, key));
     }
-    for (const key of this.views.keys()) if (touches(key, keys)) this.drop(this.views, key);
+    for (const [key, cached] of this.views) if (touches(cached.lists, keys)) this.drop(this.views, key);
   }
 
   /** Bytes held, for metrics and tests. */
@@ -140,11 +145,6 @@ export class ViewCache {
     return view;
   }
 
-  /** The cached view if it is still exact: no promise, no read. */
-  peek(keys: readonly string[], detail: Detail): View | undefined {
-    return this.fresh(this.views, viewKey(detail, keys));
-  }
-
   private async build(keys: readonly string[], detail: Detail, key: string): Promise<View> {
     const generation = this.generation;
     const have = new Map<string, LiveList>();
@@ -162,7 +162,7 @@ export class ViewCache {
     if (exact) {
       for (const [listKey, list] of read.lists) {
         have.set(listKey, list);
-        this.put(this.parts, partKey(detail, listKey), list, listBytes(list), firstExpiry(list.entries));
+        this.put(this.parts, partKey(detail, listKey), { value: list, bytes: listBytes(list), staleAtMs: firstExpiry(list.entries) });
       }
       return this.keep(key, merge(read.epoch, read.headSeq, detail, keys, have, this.limit(detail)));
     }
@@ -179,7 +179,8 @@ export class ViewCache {
   private keep(key: string, view: View): View {
     if (view.epoch === this.epoch && view.headSeq === this.seq) {
       // Its entries are shared with its parts: count them once more, lightly.
-      this.put(this.views, key, view, view.entries.length * 16 + 200, view.staleAtMs);
+      // Its list keys as its key spells them, split once here rather than by every event.
+      this.put(this.views, key, { value: view, bytes: view.entries.length * 16 + 200, staleAtMs: view.staleAtMs, lists: key.split('\n').slice(1) });
     }
     return view;
   }
@@ -197,11 +198,11 @@ export class ViewCache {
     return cached.value;
   }
 
-  private put<T>(map: Map<string, Cached<T>>, key: string, value: T, bytes: number, staleAtMs: number): void {
+  private put<C extends Cached<unknown>>(map: Map<string, C>, key: string, cached: C): void {
     this.drop(map, key);
-    if (bytes > this.options.maxBytes / 2) return;
-    map.set(key, { value, bytes, staleAtMs });
-    this.bytes += bytes;
+    if (cached.bytes > this.options.maxBytes / 2) return;
+    map.set(key, cached);
+    this.bytes += cached.bytes;
     while (this.bytes > this.options.maxBytes) {
       const victim = this.parts.size >= this.views.size ? this.parts : this.views;
       const oldest = victim.keys().next().value as string | undefined;
@@ -226,13 +227,9 @@ function viewKey(detail: Detail, keys: readonly string[]): string {
   return `${detail}\n${keys.join('\n')}`;
 }
 
-/** Whether a view (by its key) holds a list an event touched. */
-function touches(key: string, eventKeys: readonly string[]): boolean {
-  const lists = key.split('\n');
-  for (let i = 1; i < lists.length; i++) {
-    const list = lists[i] as string;
-    if (list === ALL_ITEMS || eventKeys.includes(list)) return true;
-  }
+/** Whether a view (by its list keys) holds a list an event touched. */
+function touches(lists: readonly string[], eventKeys: readonly string[]): boolean {
+  for (const list of lists) if (list === ALL_ITEMS || eventKeys.includes(list)) return true;
   return false;
 }
 

@@ -2,24 +2,19 @@
 // duplicate, no reset arriving after newer events, no wait without end, no
 // unbounded pile of held events.
 import { describe, expect, it } from 'vitest';
-import type { NewsEvent } from '../../src/domain/event.ts';
 import { Hub } from '../../src/hub/hub.ts';
 import { type RecoveryContext, resetSession, startSession } from '../../src/realtime/recovery.ts';
 import { Session } from '../../src/realtime/session.ts';
-import type { WireSocket } from '../../src/realtime/wire.ts';
 import type { LogHead } from '../../src/store/store.ts';
 import type { View } from '../../src/views/views.ts';
+import { event, FakeWire, flushed } from '../support/fake-wire.ts';
 
 const EPOCH = 'epochepoch01';
 
 /** A socket that records every frame written and drains when told to. */
-class FakeWire implements WireSocket {
-  open = true;
-  buffered = 0;
+class FrameWire extends FakeWire {
   readonly frames: Record<string, any>[] = [];
-  private drains: (() => void)[] = [];
   closed: { code: number; reason: string } | null = null;
-  terminated = false;
 
   write(frames: Buffer): void {
     let at = 0;
@@ -40,51 +35,14 @@ class FakeWire implements WireSocket {
     this.buffered += frames.length;
   }
 
-  drainedTo(bytes: number, deadlineMs: number): Promise<boolean> {
-    if (!this.open) return Promise.resolve(false);
-    if (this.buffered <= bytes) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), Math.max(0, deadlineMs - Date.now()));
-      this.drains.push(() => {
-        clearTimeout(timer);
-        resolve(this.open);
-      });
-    });
-  }
-
-  /** The peer read everything. */
-  drain(): void {
-    this.buffered = 0;
-    const waiting = this.drains;
-    this.drains = [];
-    for (const wake of waiting) wake();
-  }
-
-  ping(): void {}
   close(code: number, reason: string): void {
     this.closed = { code, reason };
-  }
-  terminate(): void {
-    this.terminated = true;
-    this.open = false;
-    this.drain();
   }
 
   events(): number[] {
     return this.frames.filter((f) => f.type === 'event').map((f) => Number(String(f.cursor).split('-')[1]));
   }
 }
-
-function event(seq: number, topics = ['t']): NewsEvent {
-  return {
-    seq,
-    type: 'published',
-    at: new Date(0).toISOString(),
-    item: { id: `i${seq}`, headline: `H${seq}`, body: '<p>body</p>', topics, priority: 'routine', version: 1, publishedAt: '', updatedAt: '', status: 'published' },
-  };
-}
-
-const flushed = () => new Promise((resolve) => setImmediate(resolve));
 
 async function setup(options: { log?: number; recent?: number; sendBuffer?: number; drainTimeoutMs?: number } = {}) {
   const log = Array.from({ length: options.log ?? 0 }, (_, i) => event(i + 1));
@@ -131,7 +89,7 @@ async function setup(options: { log?: number; recent?: number; sendBuffer?: numb
       hub.remove(session);
     },
   };
-  const session = (wire: FakeWire, topics: Set<string> | null = null, detail: 'card' | 'full' = 'card') =>
+  const session = (wire: FrameWire, topics: Set<string> | null = null, detail: 'card' | 'full' = 'card') =>
     new Session(wire, topics, detail, { sendBuffer: options.sendBuffer ?? 1_000_000, messagesPer10s: 100, drainTimeoutMs: options.drainTimeoutMs ?? 1_000 }, {
       onSlowConsumer: (s) => ctx.onSlowConsumer(s),
     });
@@ -155,7 +113,7 @@ async function setup(options: { log?: number; recent?: number; sendBuffer?: numb
   };
 }
 
-const welcome = (wire: FakeWire) => (cursor: string, resumed: boolean) => wire.write(frame({ type: 'welcome', cursor, resumed }));
+const welcome = (wire: FrameWire) => (cursor: string, resumed: boolean) => wire.write(frame({ type: 'welcome', cursor, resumed }));
 function frame(value: unknown): Buffer {
   const text = Buffer.from(JSON.stringify(value));
   return Buffer.concat([Buffer.from([0x81, 126, text.length >> 8, text.length & 0xff]), text]);
@@ -164,7 +122,7 @@ function frame(value: unknown): Buffer {
 describe('resume', () => {
   it('replays exactly what was missed from memory, then live events, nothing twice', async () => {
     const t = await setup({ log: 10 });
-    const wire = new FakeWire();
+    const wire = new FrameWire();
     const s = t.session(wire);
     t.hub.add(s);
     const started = startSession(s, { epoch: EPOCH, seq: 4 }, t.ctx, welcome(wire));
@@ -178,7 +136,7 @@ describe('resume', () => {
 
   it('replays from the log when memory does not reach back, and for whole items', async () => {
     const t = await setup({ log: 30, recent: 5 });
-    const wire = new FakeWire();
+    const wire = new FrameWire();
     const s = t.session(wire, null, 'full');
     t.hub.add(s);
     await startSession(s, { epoch: EPOCH, seq: 3 }, t.ctx, welcome(wire));
@@ -191,7 +149,7 @@ describe('resume', () => {
 
   it('gives up on a reader that stops taking the replay, within the drain deadline', async () => {
     const t = await setup({ log: 30, recent: 5, sendBuffer: 100, drainTimeoutMs: 100 });
-    const wire = new FakeWire();
+    const wire = new FrameWire();
     const s = t.session(wire);
     t.hub.add(s);
     const began = Date.now();
@@ -202,7 +160,7 @@ describe('resume', () => {
 
   it('does not wait on a socket that closed mid-replay', async () => {
     const t = await setup({ log: 30, recent: 5, sendBuffer: 100, drainTimeoutMs: 60_000 });
-    const wire = new FakeWire();
+    const wire = new FrameWire();
     const s = t.session(wire);
     t.hub.add(s);
     const started = startSession(s, { epoch: EPOCH, seq: 0 }, t.ctx, welcome(wire));
@@ -214,7 +172,7 @@ describe('resume', () => {
 
   it('bounds the live events held during a replay by bytes, at every moment', async () => {
     const t = await setup({ log: 30, recent: 5, sendBuffer: 2_000, drainTimeoutMs: 60_000 });
-    const wire = new FakeWire();
+    const wire = new FrameWire();
     const s = t.session(wire);
     t.hub.add(s);
     const started = startSession(s, { epoch: EPOCH, seq: 0 }, t.ctx, welcome(wire));
@@ -232,7 +190,7 @@ describe('resume', () => {
 describe('reset', () => {
   it('holds live events while the snapshot is read, and sends them after it: none lost, none before it', async () => {
     const t = await setup({ log: 5 });
-    const wire = new FakeWire();
+    const wire = new FrameWire();
     const s = t.session(wire);
     t.hub.add(s);
     s.goLive();
@@ -256,7 +214,7 @@ describe('reset', () => {
 
   it('lets the newest of two overlapping resets win', async () => {
     const t = await setup({ log: 2 });
-    const wire = new FakeWire();
+    const wire = new FrameWire();
     const s = t.session(wire);
     t.hub.add(s);
     s.goLive();
@@ -270,7 +228,7 @@ describe('reset', () => {
   it('answers a cursor of another epoch with one reset, then live events', async () => {
     const t = await setup({ log: 3 });
     t.releaseView(3);
-    const wire = new FakeWire();
+    const wire = new FrameWire();
     const s = t.session(wire);
     t.hub.add(s);
     await startSession(s, { epoch: 'otherepoch01', seq: 2 }, t.ctx, welcome(wire));

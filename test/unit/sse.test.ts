@@ -17,6 +17,7 @@ import type { Session } from '../../src/realtime/session.ts';
 import { SseWire, type WireSocket } from '../../src/realtime/wire.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { View, ViewCache } from '../../src/views/views.ts';
+import { event, FakeWire, flushed } from '../support/fake-wire.ts';
 
 const EPOCH = 'epochepoch01';
 
@@ -65,14 +66,11 @@ class StreamReader {
 }
 
 /** A socket that reads everything written as an event stream, and drains when told to. */
-class FakeStream implements WireSocket {
+class FakeStream extends FakeWire {
   readonly framing = 'sse' as const;
-  open = true;
-  buffered = 0;
   writes = 0;
   readonly reader = new StreamReader();
   closed: string | null = null;
-  private drains: (() => void)[] = [];
 
   write(bytes: Buffer): void {
     this.writes++;
@@ -80,30 +78,8 @@ class FakeStream implements WireSocket {
     this.reader.feed(bytes.toString('utf8'));
   }
 
-  drainedTo(bytes: number, deadlineMs: number): Promise<boolean> {
-    if (!this.open) return Promise.resolve(false);
-    if (this.buffered <= bytes) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), Math.max(0, deadlineMs - Date.now()));
-      this.drains.push(() => {
-        clearTimeout(timer);
-        resolve(this.open);
-      });
-    });
-  }
-
-  drain(): void {
-    this.buffered = 0;
-    for (const wake of this.drains.splice(0)) wake();
-  }
-
-  ping(): void {}
   close(_code: number, reason: string): void {
     this.closed = reason;
-  }
-  terminate(): void {
-    this.open = false;
-    this.drain();
   }
 
   get dispatched(): Dispatched[] {
@@ -115,17 +91,6 @@ class FakeStream implements WireSocket {
     return this.dispatched.filter((d) => d.data.type === 'event').map((d) => Number(String(d.data.cursor).split('-')[1]));
   }
 }
-
-function event(seq: number, topics = ['t'], type: NewsEvent['type'] = 'published'): NewsEvent {
-  return {
-    seq,
-    type,
-    at: new Date(0).toISOString(),
-    item: { id: `i${seq}`, headline: `H${seq}`, body: '<p>body</p>', topics, priority: 'routine', version: 1, publishedAt: '', updatedAt: '', status: 'published' },
-  };
-}
-
-const flushed = () => new Promise((resolve) => setImmediate(resolve));
 
 const everything: LiveSessions[] = [];
 afterEach(async () => {
