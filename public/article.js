@@ -1,10 +1,8 @@
 // The story page's article: the same markup the server renders
 // (itemPage in src/pages/reader.ts), built in the browser when a correction
 // arrives, and the withdrawal notice that replaces it after a kill.
-import { el } from './render.js';
+import { el, storyKicker, updateLine } from './render.js';
 import { absoluteTime } from './shared/time.js';
-
-const LABELS = { flash: 'Flash', bulletin: 'Bulletin', urgent: 'Urgent' };
 
 function timeElement(iso) {
   const time = el('time', undefined, absoluteTime(iso));
@@ -15,14 +13,7 @@ function timeElement(iso) {
 /** Replaces the article's content with the item's (a whole item, with its body). */
 export function renderArticle(article, item) {
   article.lang = item.language ?? 'en';
-  const kicker = el('p', 'story-kicker');
-  if (LABELS[item.priority]) kicker.append(el('span', `label label-${item.priority}`, LABELS[item.priority]));
-  for (const topic of item.topics) {
-    const link = el('a', 'topic', topic.replaceAll('-', ' '));
-    link.href = `/?topics=${encodeURIComponent(topic)}`;
-    kicker.append(link);
-  }
-  const parts = [kicker, el('h1', 'article-headline', item.headline)];
+  const parts = [storyKicker(item), el('h1', 'article-headline', item.headline)];
   if (item.summary) parts.push(el('p', 'article-standfirst', item.summary));
   const meta = el('p', 'article-meta');
   if (item.byline) meta.append(el('span', 'byline', item.byline));
@@ -31,12 +22,7 @@ export function renderArticle(article, item) {
   published.append(timeElement(item.publishedAt));
   meta.append(published);
   parts.push(meta);
-  if (item.version > 1) {
-    const update = el('p', 'story-update');
-    update.append(el('strong', 'updated-mark', 'Updated'), ' ', timeElement(item.updatedAt));
-    if (item.changeNote) update.append(el('span', 'change-note', item.changeNote));
-    parts.push(update);
-  }
+  if (item.version > 1) parts.push(updateLine(item, timeElement(item.updatedAt)));
   if (item.image?.url) {
     const figure = el('figure', 'article-figure story-media');
     const img = el('img');

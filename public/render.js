@@ -59,6 +59,27 @@ export function guardImage(img) {
   else img.addEventListener('error', hide, { once: true });
 }
 
+/** The line above a headline: the priority label (flash, bulletin, urgent), then a link per topic. */
+export function storyKicker(item) {
+  const kicker = el('p', 'story-kicker');
+  const label = LABELS[item.priority];
+  if (label) kicker.append(el('span', `label label-${item.priority}`, label));
+  for (const topic of item.topics) {
+    const link = el('a', 'topic', topic.replaceAll('-', ' '));
+    link.href = `/?topics=${encodeURIComponent(topic)}`;
+    kicker.append(link);
+  }
+  return kicker;
+}
+
+/** "Updated", its time (`time`: relative on cards, absolute on the story page) and the change note. */
+export function updateLine(item, time) {
+  const update = el('p', 'story-update');
+  update.append(el('strong', 'updated-mark', 'Updated'), ' ', time);
+  if (item.changeNote) update.append(el('span', 'change-note', item.changeNote));
+  return update;
+}
+
 /** A story card for a live item. */
 export function storyCard(item) {
   const article = el('article', `story priority-${item.priority}`);
@@ -69,15 +90,7 @@ export function storyCard(item) {
   article.setAttribute('aria-labelledby', `headline-${item.id}`);
 
   const text = el('div', 'story-text');
-  const kicker = el('p', 'story-kicker');
-  const label = LABELS[item.priority];
-  if (label) kicker.append(el('span', `label label-${item.priority}`, label));
-  for (const topic of item.topics) {
-    const link = el('a', 'topic', topic.replaceAll('-', ' '));
-    link.href = `/?topics=${encodeURIComponent(topic)}`;
-    kicker.append(link);
-  }
-  text.append(kicker);
+  text.append(storyKicker(item));
 
   const h2 = el('h2', 'story-headline');
   h2.id = `headline-${item.id}`;
@@ -99,12 +112,7 @@ export function storyCard(item) {
   if (item.byline) meta.append(el('span', 'byline', item.byline));
   text.append(meta);
 
-  if (item.version > 1) {
-    const update = el('p', 'story-update');
-    update.append(el('strong', 'updated-mark', 'Updated'), ' ', timeElement(item.updatedAt, 'rel'));
-    if (item.changeNote) update.append(el('span', 'change-note', item.changeNote));
-    text.append(update);
-  }
+  if (item.version > 1) text.append(updateLine(item, timeElement(item.updatedAt, 'rel')));
   article.append(text);
 
   if (item.image?.url) {

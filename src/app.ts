@@ -19,7 +19,7 @@ import { ProxyTrust } from './edge/address.ts';
 import { ceilingsFor, openFilesLimit } from './edge/files.ts';
 import { Edge } from './edge/guard.ts';
 import { PublicOrigin } from './edge/public-origin.ts';
-import { precompressedAssets } from './feeds/assets.ts';
+import { precompressedAssets } from './http/assets.ts';
 import { FeedCache } from './feeds/cache.ts';
 import { feedFastPath } from './feeds/fast-path.ts';
 import { feedRoutes } from './feeds/routes.ts';

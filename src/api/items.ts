@@ -18,7 +18,7 @@ import {
 } from '../domain/item.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { type Store, StoreUnavailableError, type WriteResult } from '../store/store.ts';
-import type { ViewCache } from '../views/views.ts';
+import { type ViewCache, viewJson } from '../views/views.ts';
 import { type AuthEnv, type AuthOptions, rateLimit, tokenGuard } from './auth.ts';
 import { type FieldError, fieldErrors, invalid, problem } from './errors.ts';
 import { readJson } from './json.ts';
@@ -60,7 +60,7 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
   const countRejections: MiddlewareHandler<Env> = async (c, next) => {
     await next();
     if (c.res.status < 400 || c.get('stored')) return;
-    const reason = c.res.status === 429 && c.res.headers.get('content-type')?.includes('json') ? 'rate-limited' : REJECTIONS[c.res.status];
+    const reason = REJECTIONS[c.res.status];
     metrics.rejectedWrites.inc({ action: ACTIONS[c.req.method] ?? 'other', reason: reason ?? String(c.res.status) });
   };
   const write = [
@@ -235,7 +235,7 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
     // Cards by default: a list costs what it shows, and shares the pages' view.
     const view = await views.get([topic === undefined || topic === 'all' ? ALL_ITEMS : topic], detail);
     c.header('Content-Type', 'application/json; charset=utf-8');
-    return c.body(`{"items":[${view.entries.slice(0, limit).map((entry) => entry.json).join(',')}],"cursor":"${formatCursor(view.epoch, view.headSeq)}"}`);
+    return c.body(`{"items":${viewJson(view, limit)},"cursor":"${formatCursor(view.epoch, view.headSeq)}"}`);
   });
 
   return api;

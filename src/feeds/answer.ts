@@ -3,7 +3,7 @@
 // render. Header names are spelled one way everywhere (`ETag`,
 // `Last-Modified`): some feed readers look them up case-sensitively.
 import type { RenderedFeed, Representation } from './cache.ts';
-import { acceptedCodings, pickCoding } from './encoding.ts';
+import { acceptedCodings, chooseVariant } from '../http/encoding.ts';
 
 export function feedCacheControl(maxAgeSeconds: number): string {
   return `public, max-age=${maxAgeSeconds}, stale-while-revalidate=${maxAgeSeconds}`;
@@ -11,7 +11,7 @@ export function feedCacheControl(maxAgeSeconds: number): string {
 
 /** The variant a request's Accept-Encoding picks among those the render has. */
 export function chooseRepresentation(feed: RenderedFeed, acceptEncoding: string | undefined): Representation {
-  return feed.encodings[pickCoding(feed.encodings, acceptedCodings(acceptEncoding))] ?? feed.encodings.identity;
+  return chooseVariant(feed.encodings, acceptedCodings(acceptEncoding)).variant;
 }
 
 /**

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { ALL_ITEMS, eventTopics, type NewsEvent } from '../domain/event.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { type ViewCache, viewItems } from '../views/views.ts';
-import { type Coding, compressOnce } from './encoding.ts';
+import { type Coding, compressOnce } from '../http/encoding.ts';
 import { CONTENT_TYPES, type FeedFormat, feedLinkHeader, renderFeed } from './render.ts';
 import { type WithdrawalOptions, Withdrawals } from './withdrawn.ts';
 
@@ -23,7 +23,6 @@ export interface Representation {
 export interface RenderedFeed {
   /** The document encoded once (identity): every uncompressed response sends these bytes. */
   bytes: Buffer;
-  etag: string;
   lastModified: string;
   contentType: string;
   /** The Link header: the WebSub hub and the feed itself. */
@@ -184,7 +183,7 @@ async function encodeFeed(bytes: Buffer, lastModified: string, contentType: stri
   const encodings: RenderedFeed['encodings'] = { identity };
   if (compressed.gzip) encodings.gzip = { coding: 'gzip', bytes: compressed.gzip, etag: `"${hash}-gzip"` };
   if (compressed.br) encodings.br = { coding: 'br', bytes: compressed.br, etag: `"${hash}-br"` };
-  return { bytes, etag: identity.etag, lastModified, contentType, links, encodings };
+  return { bytes, lastModified, contentType, links, encodings };
 }
 
 /** What an entry holds: every variant, and some room for its headers. */

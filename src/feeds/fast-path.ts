@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { chooseRepresentation, feedCacheControl, feedHeaders, heldRepresentation } from './answer.ts';
 import type { FeedCache, RenderedFeed, Representation } from './cache.ts';
-import { Memo } from './memo.ts';
+import { Memo } from '../http/memo.ts';
 import { parseName } from './routes.ts';
 
 export interface FeedFastPathOptions {

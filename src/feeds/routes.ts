@@ -8,7 +8,7 @@ import { problem } from '../api/errors.ts';
 import { LIMITS, TOPIC_PATTERN } from '../domain/item.ts';
 import { chooseRepresentation, feedCacheControl, feedHeaders, heldRepresentation } from './answer.ts';
 import type { FeedCache } from './cache.ts';
-import { Memo } from './memo.ts';
+import { Memo } from '../http/memo.ts';
 import type { FeedFormat } from './render.ts';
 
 const FEED_NAME = /^(.+)\.(rss|atom|json)$/;

@@ -1,14 +1,14 @@
 // The reader's pages: the front page and topic pages (first paint of the
 // latest cards, then live), story pages, the newsroom console shell. Every
 // page is rendered once per view and shared: a rush of readers on one page
-// costs one render per event (and one per half minute, for relative times),
-// compressed once per render (gzip, brotli): each request sends the variant
-// it accepts.
+// costs one render per event (and, on pages with relative times, one per half
+// minute), compressed once per render (gzip, brotli): each request sends the
+// variant it accepts.
 import { type Context, Hono } from 'hono';
 import { formatCursor } from '../domain/cursor.ts';
 import { itemKey } from '../domain/event.ts';
-import { acceptedCodings, type Compressed, compressOnce, pickCoding } from '../feeds/encoding.ts';
 import { ID_PATTERN } from '../domain/item.ts';
+import { acceptedCodings, type Compressed, chooseVariant, compressOnce } from '../http/encoding.ts';
 import { parseTopicsParam } from '../realtime/protocol.ts';
 import type { Store } from '../store/store.ts';
 import { listKeys, type View, type ViewCache, viewItems } from '../views/views.ts';
@@ -33,12 +33,16 @@ export function pageRoutes(options: PageOptions): Hono {
   const { store, views, siteTitle } = options;
   const pages = new Hono();
   const rendered = new WeakMap<View, { page: Promise<Compressed>; at: number }>();
+  const notFound = notFoundPage(siteTitle);
 
-  /** The view's page, rendered, encoded and compressed once, and reused while it is fresh. */
-  const once = (view: View, render: (now: number) => string): Promise<Compressed> => {
+  /**
+   * The view's page, rendered, encoded and compressed once, and reused while
+   * it is fresh: `ttlMs` is how old its relative times may grow (Infinity: it has none).
+   */
+  const once = (view: View, render: (now: number) => string, ttlMs = RENDER_TTL_MS): Promise<Compressed> => {
     const now = Date.now();
     let page = rendered.get(view);
-    if (!page || now - page.at > RENDER_TTL_MS) {
+    if (!page || now - page.at > ttlMs) {
       page = { page: compressOnce(Buffer.from(render(now))), at: now };
       rendered.set(view, page);
     }
@@ -53,10 +57,10 @@ export function pageRoutes(options: PageOptions): Hono {
 
   /** A page made once: the variant this request accepts. */
   const compressedHtml = (c: Context, page: Compressed, cacheControl?: string) => {
-    const coding = pickCoding(page, acceptedCodings(c.req.header('accept-encoding')));
+    const { coding, variant } = chooseVariant(page, acceptedCodings(c.req.header('accept-encoding')));
     c.header('Vary', 'Accept-Encoding');
     if (coding !== 'identity') c.header('Content-Encoding', coding);
-    return html(c, (page[coding] ?? page.identity) as Uint8Array<ArrayBuffer>, 200, cacheControl);
+    return html(c, variant as Uint8Array<ArrayBuffer>, 200, cacheControl);
   };
 
   pages.get('/', async (c) => {
@@ -81,18 +85,19 @@ export function pageRoutes(options: PageOptions): Hono {
 
   pages.get('/items/:id', async (c) => {
     const id = c.req.param('id');
-    if (!ID_PATTERN.test(id)) return html(c, notFoundPage(siteTitle), 404);
+    if (!ID_PATTERN.test(id)) return html(c, notFound, 404);
     const view = await views.get([itemKey(id)], 'full');
     const [item] = viewItems(view);
-    if (item) return compressedHtml(c, await once(view, () => itemPage(siteTitle, item)));
+    // Story pages show absolute times only: a render lasts as long as its view.
+    if (item) return compressedHtml(c, await once(view, () => itemPage(siteTitle, item), Number.POSITIVE_INFINITY));
     // Not live: withdrawn, expired, held or unknown. Only a withdrawal says so.
     const stored = await store.getItem(id);
     if (stored?.status === 'retracted') return html(c, withdrawnPage(siteTitle, stored.reason), 410);
-    return html(c, notFoundPage(siteTitle), 404);
+    return html(c, notFound, 404);
   });
 
   // Newsroom console: a static shell; the token lives in the tab, never in a cookie.
-  const console = compressOnce(Buffer.from(newsroomPage(siteTitle)));
-  pages.get('/newsroom', async (c) => compressedHtml(c, await console, 'no-store'));
+  const newsroomShell = compressOnce(Buffer.from(newsroomPage(siteTitle)));
+  pages.get('/newsroom', async (c) => compressedHtml(c, await newsroomShell, 'no-store'));
   return pages;
 }

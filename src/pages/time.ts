@@ -1,4 +1,4 @@
-// Times on server-rendered pages: the rules of public/time.js (which the
+// Times on server-rendered pages: the rules of src/shared/time.js (which the
 // browser uses to keep them fresh), in UTC since the server does not know the
 // reader's time zone, and said so.
 import { absoluteTime as absolute, relativeTime as relative } from '../shared/time.js';

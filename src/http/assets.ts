@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
 import { getMimeType } from 'hono/utils/mime';
-import { acceptedCodings, type Coding, type Compressed, compressOnce, pickCoding } from './encoding.ts';
+import { acceptedCodings, type Coding, type Compressed, chooseVariant, compressOnce } from './encoding.ts';
 
 /** The folders are flat: a plain file name, which cannot climb out of its folder. */
 const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
@@ -49,9 +49,8 @@ async function variant(assets: Map<string, Asset>, file: string, accepted: reado
   const asset = await load(assets, file);
   const compressed = await asset?.compressed.catch(() => undefined);
   if (!asset || !compressed) return undefined;
-  const coding = pickCoding(compressed, accepted);
-  const bytes = compressed[coding];
-  return coding === 'identity' || !bytes ? undefined : { asset, coding, bytes };
+  const { coding, variant: bytes } = chooseVariant(compressed, accepted);
+  return coding === 'identity' ? undefined : { asset, coding, bytes };
 }
 
 function fileFor(path: string, folders: [string, string][]): string | undefined {

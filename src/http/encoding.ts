@@ -1,8 +1,8 @@
 // Content codings for documents made once and sent many times (feeds,
-// pages): each is compressed once when it is made, and every request picks
-// the variant it accepts. Measured on 40–260 KB feeds, gzip level 6 and
-// brotli quality 5 each take 0.3–6 ms per render; brotli 11 takes 35–110 ms
-// for 10 % fewer bytes, and gzip 9 saves nothing over 6.
+// pages, /assets files): each is compressed once when it is made, and every
+// request picks the variant it accepts. Measured on 40–260 KB feeds, gzip
+// level 6 and brotli quality 5 each take 0.3–6 ms per render; brotli 11
+// takes 35–110 ms for 10 % fewer bytes, and gzip 9 saves nothing over 6.
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import { Memo } from './memo.ts';
@@ -57,10 +57,19 @@ export function acceptedCodings(header: string | undefined): readonly Coding[] {
   return header === undefined ? IDENTITY_ONLY : ranked.get(header);
 }
 
-/** The first accepted coding the document has a variant for. */
-export function pickCoding<T>(variants: Partial<Record<Coding, T>>, accepted: readonly Coding[]): Coding {
-  for (const coding of accepted) if (variants[coding] !== undefined) return coding;
-  return 'identity';
+/** A document in each coding it has: identity always, the others when they were made. */
+export type Variants<T> = { identity: T } & Partial<Record<Coding, T>>;
+
+/**
+ * The variant a request gets: the first coding it accepts (`acceptedCodings`)
+ * that the document has, identity when it has none of them.
+ */
+export function chooseVariant<T>(variants: Variants<T>, accepted: readonly Coding[]): { coding: Coding; variant: T } {
+  for (const coding of accepted) {
+    const variant = variants[coding];
+    if (variant !== undefined) return { coding, variant };
+  }
+  return { coding: 'identity', variant: variants.identity };
 }
 
 /** Accept-Encoding (RFC 9110 §12.5.3): q-values, "*", "identity;q=0", x-gzip. */
