@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { log, writeReport } from './lib/output.ts';
 import { rssKB } from './lib/proc.ts';
-import { freePort, type Started, startTs, stopEverything, tempDir } from './lib/spawn.ts';
+import { boundRun, freePort, type Started, startTs, stopEverything, tempDir } from './lib/spawn.ts';
+import { round } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,12 +27,7 @@ const { values } = parseArgs({
 });
 const TOKEN = 'abuse-bench-publisher-token-0123456789';
 
-const deadline = setTimeout(async () => {
-  console.error('abuse: over the time bound, stopping everything');
-  await stopEverything();
-  process.exit(2);
-}, Number(values['max-minutes']) * 60_000);
-deadline.unref();
+boundRun(Number(values['max-minutes']), 'abuse: over the time bound');
 
 interface Reply {
   status: number;
@@ -102,7 +98,6 @@ const alive = (s: Started) => {
 };
 const mb = (s: Started) => (alive(s) ? Math.round(rssKB(s.workerPid) / 1024) : null);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-const round = (x: number) => Math.round(x * 10) / 10;
 
 /** 1. Feeds under made-up hosts: renders and memory (the request limits, a defence of their own, are raised). */
 async function hosts() {
@@ -126,7 +121,7 @@ async function hosts() {
       }
     }),
   );
-  const result = { requests: total, hosts: Number(values.hosts), statuses, rssBeforeMB: before, rssPeakMB: peak, rssAfterMB: mb(s), survived: alive(s), seconds: round((performance.now() - started) / 1000) };
+  const result = { requests: total, hosts: Number(values.hosts), statuses, rssBeforeMB: before, rssPeakMB: peak, rssAfterMB: mb(s), survived: alive(s), seconds: round((performance.now() - started) / 1000, 1) };
   await s.stop();
   return result;
 }
@@ -161,7 +156,7 @@ async function sockets() {
   await new Promise((r) => setTimeout(r, 20_000));
   const heldAfter21s = held();
   for (const socket of open) socket.destroy();
-  const result = { opened: count, refusedAtConnect: refused, heldAfter1s, heldAfter21s, healthFromOtherAddress: { status: health.status, ms: round(health.ms) } };
+  const result = { opened: count, refusedAtConnect: refused, heldAfter1s, heldAfter21s, healthFromOtherAddress: { status: health.status, ms: round(health.ms, 1) } };
   await s.stop();
   return result;
 }
@@ -180,7 +175,7 @@ async function topics() {
       ms.push(reply.ms);
       status = reply.status;
     }
-    return { status, p50ms: round(median(ms)) };
+    return { status, p50ms: round(median(ms), 1) };
   };
   const front = await time('/');
   const eight = await time(`/?topics=${TOPICS.slice(0, 8).join(',')}`);
@@ -201,7 +196,7 @@ async function topics() {
       }),
     );
   }
-  const result = { frontPage: front, page8Topics: eight, page64Topics: all64, staleCursor64TopicsResetP50ms: round(median(resets)) };
+  const result = { frontPage: front, page8Topics: eight, page64Topics: all64, staleCursor64TopicsResetP50ms: round(median(resets), 1) };
   await s.stop();
   return result;
 }
@@ -259,7 +254,7 @@ async function guessing() {
   const result = {
     guesses,
     statuses,
-    seconds: round((performance.now() - started) / 1000),
+    seconds: round((performance.now() - started) / 1000, 1),
     logLinesOfFailures: (output.match(/authentication failed/g) ?? []).length,
     tokensInLogs: (output.match(/guess-\d+/g) ?? []).length,
   };

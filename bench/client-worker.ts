@@ -1,6 +1,10 @@
 // One load-generator process: holds a share of the subscribers, measures
 // publish-to-receive latency for each delivery, checks order and loss, and
 // reports to the orchestrator over IPC. Never runs inside a server's process.
+// Its subscribers speak WebSocket, Socket.IO or Server-Sent Events (GET /sse,
+// a plain HTTP response read as bytes: blocks up to a blank line, the cursor
+// from `id:`, the headline mark for latency).
+import { request } from 'node:http';
 import { io, type Socket as SioSocket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { type Mark, parseMark, readMark } from './lib/payload.ts';
@@ -19,6 +23,10 @@ interface Sub {
   resumed: boolean;
   open: boolean;
   closeCode: number;
+  /** SSE: bytes of an event not complete yet. */
+  rest: Buffer | null;
+  /** SSE: ends the stream. */
+  destroy: (() => void) | null;
 }
 
 const subs: Sub[] = [];
@@ -34,7 +42,7 @@ let gaps = 0;
 let dups = 0;
 let stray = 0;
 let storm: { start: number; remaining: number } | null = null;
-let protocol: 'ws' | 'sio' = 'ws';
+let protocol: 'ws' | 'sio' | 'sse' = 'ws';
 
 const send = (message: unknown) => process.send?.(message);
 const openCount = () => subs.reduce((n, s) => n + (s.open ? 1 : 0), 0);
@@ -98,6 +106,29 @@ function onWsMessage(sub: Sub, data: Buffer): void {
   }
 }
 
+const BLANK = Buffer.from('\n\n');
+const ID = Buffer.from('id: ');
+
+function onSseData(sub: Sub, chunk: Buffer): void {
+  const at = now();
+  const data = sub.rest ? Buffer.concat([sub.rest, chunk]) : chunk;
+  let start = 0;
+  for (let end = data.indexOf(BLANK, start); end >= 0; end = data.indexOf(BLANK, start)) {
+    onSseBlock(sub, data.subarray(start, end), at);
+    start = end + BLANK.length;
+  }
+  sub.rest = start < data.length ? Buffer.from(data.subarray(start)) : null;
+}
+
+/** An event block starts with its id (the cursor); comments, retry and a welcome without id are skipped. */
+function onSseBlock(sub: Sub, block: Buffer, at: number): void {
+  if (block.indexOf(ID) !== 0) return;
+  const mark = readMark(block);
+  if (!mark) return;
+  const cursor = block.toString('latin1', ID.length, block.indexOf(0x0a));
+  record(sub, mark, Number(cursor.slice(cursor.lastIndexOf('-') + 1)), at);
+}
+
 function connectOne(sub: Sub, localAddress: string): Promise<boolean> {
   return new Promise((resolve) => {
     let settled = false;
@@ -120,6 +151,25 @@ function connectOne(sub: Sub, localAddress: string): Promise<boolean> {
         const mark = parseMark(value.item.headline);
         if (mark) record(sub, mark, seqOf(value.cursor), at);
       });
+      return;
+    }
+    if (protocol === 'sse') {
+      // A socket of its own per subscriber, as a browser's stream has.
+      const req = request(sub.url, { agent: false, localAddress, headers: { accept: 'text/event-stream' } }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          settle(false);
+          return;
+        }
+        res.on('data', (chunk: Buffer) => onSseData(sub, chunk));
+        res.on('close', () => {
+          sub.open = false;
+        });
+        settle(true);
+      });
+      sub.destroy = () => req.destroy();
+      req.on('error', () => settle(false));
+      req.end();
       return;
     }
     const ws = new WebSocket(sub.url, { perMessageDeflate: false, localAddress });
@@ -157,6 +207,7 @@ function closeAll(): Promise<void> {
       ws.terminate();
     }
     if (sub.sio) sub.sio.disconnect();
+    sub.destroy?.();
     sub.open = false;
   }
   return Promise.all(pending).then(() => undefined);
@@ -178,6 +229,8 @@ process.on('message', async (message: ToWorker) => {
           resumed: false,
           open: false,
           closeCode: 0,
+          rest: null,
+          destroy: null,
         };
         subs.push(sub);
         return { sub, address: message.addresses[i % message.addresses.length] as string };
@@ -227,6 +280,11 @@ process.on('message', async (message: ToWorker) => {
       break;
     }
     case 'storm': {
+      if (protocol === 'sse') {
+        // Resume storms are the WebSocket harness's (bench/run.ts); not measured over SSE.
+        send({ type: 'storm-connected', ok: 0, ms: 0 });
+        break;
+      }
       // Every subscriber comes back at once with the cursor it last held.
       run = message.run;
       expectPerSub = message.expectPerSub;
@@ -246,7 +304,7 @@ process.on('message', async (message: ToWorker) => {
         return { sub, address: message.addresses[i % message.addresses.length] as string };
       });
       const ok = await connectAll(items, message.concurrency);
-      send({ type: "storm-connected", ok, ms: now() - started });
+      send({ type: 'storm-connected', ok, ms: now() - started });
       break;
     }
     case 'exit': {

@@ -13,7 +13,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { log, writeReport } from './lib/output.ts';
 import { treeCpuMicros } from './lib/proc.ts';
 import { closePublisher, publish } from './lib/publisher.ts';
-import { ROOT, type Started, startTs, stopEverything, tempDir } from './lib/spawn.ts';
+import { boundRun, ROOT, type Started, startTs, stopEverything, tempDir } from './lib/spawn.ts';
 import { round } from './lib/stats.ts';
 import { startTarget } from './lib/targets.ts';
 
@@ -26,11 +26,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
-setTimeout(async () => {
-  console.error('bench/feeds: over 10 minutes, stopping everything');
-  await stopEverything();
-  process.exit(2);
-}, 600_000).unref();
+boundRun(10, 'bench/feeds: over 10 minutes');
 
 // Headers a server adds per response; everything else is copied as it is.
 const PER_RESPONSE = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);

@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { log, writeReport } from './lib/output.ts';
 import { cpuMicros } from './lib/proc.ts';
-import { freePort, type Started, startTs, stopEverything, tempDir } from './lib/spawn.ts';
-import { summarise } from './lib/stats.ts';
+import { boundRun, freePort, type Started, startTs, stopEverything, tempDir } from './lib/spawn.ts';
+import { round, summarise } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,12 +27,7 @@ const { values } = parseArgs({
 });
 const TOKEN = 'outbound-bench-token-0123456789';
 const SUBSCRIPTIONS = Number(values.subscriptions);
-const deadline = setTimeout(async () => {
-  console.error('outbound: over the time bound, stopping everything');
-  await stopEverything();
-  process.exit(2);
-}, Number(values['max-minutes']) * 60_000);
-deadline.unref();
+boundRun(Number(values['max-minutes']), 'outbound: over the time bound');
 
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 function call(port: number, method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ status: number; body: string }> {
@@ -120,16 +115,16 @@ async function subscribeAll(server: Started, service: number, count: number): Pr
 
 async function pushThroughput(server: Started, service: Awaited<ReturnType<typeof pushService>>) {
   const rounds: { seconds: number; pushesPerSecond: number; cpuUsPerPush: number }[] = [];
-  for (let round = 0; round < Number(values.rounds); round++) {
+  for (let r = 0; r < Number(values.rounds); r++) {
     const before = service.received();
     const cpu0 = cpuMicros(server.workerPid);
     const started = performance.now();
-    await call(server.port, 'POST', '/api/v1/items', { headline: `Throughput flash ${round}`, topics: ['world'], priority: 'flash' });
+    await call(server.port, 'POST', '/api/v1/items', { headline: `Throughput flash ${r}`, topics: ['world'], priority: 'flash' });
     await until(() => service.received() - before >= SUBSCRIPTIONS, 120_000, 'every push');
     const seconds = (performance.now() - started) / 1000;
     const cpu = cpuMicros(server.workerPid) - cpu0;
-    rounds.push({ seconds: round2(seconds), pushesPerSecond: Math.round(SUBSCRIPTIONS / seconds), cpuUsPerPush: round2(cpu / SUBSCRIPTIONS) });
-    log(`push round ${round}: ${SUBSCRIPTIONS} pushes in ${seconds.toFixed(2)} s, ${(cpu / SUBSCRIPTIONS).toFixed(1)} µs CPU each`);
+    rounds.push({ seconds: round(seconds), pushesPerSecond: Math.round(SUBSCRIPTIONS / seconds), cpuUsPerPush: round(cpu / SUBSCRIPTIONS) });
+    log(`push round ${r}: ${SUBSCRIPTIONS} pushes in ${seconds.toFixed(2)} s, ${(cpu / SUBSCRIPTIONS).toFixed(1)} µs CPU each`);
   }
   return rounds;
 }
@@ -218,22 +213,21 @@ async function webSub(server: Started, count: number) {
   await call(server.port, 'POST', '/api/v1/items', { headline: 'WebSub warm-up', topics: ['bench'] });
   await until(() => received >= count, 60_000, 'the warm-up deliveries');
   const rounds: { seconds: number; deliveriesPerSecond: number; cpuUsPerDelivery: number }[] = [];
-  for (let round = 0; round < Number(values.rounds); round++) {
+  for (let r = 0; r < Number(values.rounds); r++) {
     const before = received;
     const cpu0 = cpuMicros(server.workerPid);
     const started = performance.now();
-    await call(server.port, 'POST', '/api/v1/items', { headline: `WebSub round ${round}`, topics: ['bench'], body: 'A paragraph.' });
+    await call(server.port, 'POST', '/api/v1/items', { headline: `WebSub round ${r}`, topics: ['bench'], body: 'A paragraph.' });
     await until(() => received - before >= count, 60_000, 'every delivery');
     const seconds = (performance.now() - started) / 1000;
     const cpu = cpuMicros(server.workerPid) - cpu0;
-    rounds.push({ seconds: round2(seconds), deliveriesPerSecond: Math.round(count / seconds), cpuUsPerDelivery: round2(cpu / count) });
-    log(`websub round ${round}: ${count} deliveries in ${seconds.toFixed(2)} s`);
+    rounds.push({ seconds: round(seconds), deliveriesPerSecond: Math.round(count / seconds), cpuUsPerDelivery: round(cpu / count) });
+    log(`websub round ${r}: ${count} deliveries in ${seconds.toFixed(2)} s`);
   }
   callback.close();
   return rounds;
 }
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 const results: Record<string, unknown> = {};
 try {
@@ -250,8 +244,8 @@ try {
     sockets: Number(values.sockets),
     withPushes,
     withoutPushes,
-    ratioP50: round2((withPushes?.p50 ?? 0) / (withoutPushes?.p50 || 1)),
-    ratioP99: round2((withPushes?.p99 ?? 0) / (withoutPushes?.p99 || 1)),
+    ratioP50: round((withPushes?.p50 ?? 0) / (withoutPushes?.p50 || 1)),
+    ratioP99: round((withPushes?.p99 ?? 0) / (withoutPushes?.p99 || 1)),
   };
   log(`latency with ${SUBSCRIPTIONS} pushes per alert: ${JSON.stringify(results.latency)}`);
   for (const list of socketsOf.values()) for (const ws of list) ws.terminate();

@@ -10,7 +10,7 @@ import { ClientPool } from './lib/pool.ts';
 import { openFiles, treeCpuMicros } from './lib/proc.ts';
 import { closePublisher, publish } from './lib/publisher.ts';
 import { fanout, settledRss, sustained } from './lib/scenarios.ts';
-import { stopEverything } from './lib/spawn.ts';
+import { boundRun, stopEverything } from './lib/spawn.ts';
 import { now, round, sleep } from './lib/stats.ts';
 import { startTarget, type Target, type TargetName } from './lib/targets.ts';
 
@@ -46,20 +46,7 @@ const subscribers = Number(values.subscribers);
 const clients = Number(values.clients);
 
 // Every run is bounded: past the deadline, everything started is stopped.
-const deadline = setTimeout(
-  async () => {
-    console.error(`bench: over ${values['max-minutes']} minutes, stopping everything`);
-    await stopEverything();
-    process.exit(2);
-  },
-  Number(values['max-minutes']) * 60_000,
-);
-deadline.unref();
-process.on('SIGINT', async () => {
-  await stopEverything();
-  process.exit(130);
-});
-
+boundRun(Number(values['max-minutes']), `bench: over ${values['max-minutes']} minutes`, { onSigint: true });
 
 async function session(name: TargetName, processes: number | undefined): Promise<Record<string, unknown>> {
   // The machine is shared: the load on it is part of every result.

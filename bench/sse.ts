@@ -13,8 +13,7 @@ import { log, writeReport } from './lib/output.ts';
 import { ClientPool } from './lib/pool.ts';
 import { closePublisher } from './lib/publisher.ts';
 import { type DeliveryResult, fanout, settledRss } from './lib/scenarios.ts';
-import { SsePool } from './lib/sse-pool.ts';
-import { stopEverything } from './lib/spawn.ts';
+import { boundRun, stopEverything } from './lib/spawn.ts';
 import { round } from './lib/stats.ts';
 import { startTarget, type Target } from './lib/targets.ts';
 
@@ -35,31 +34,16 @@ const events = Number(values.events);
 type Transport = 'websocket' | 'sse';
 const TRANSPORTS: Transport[] = ['websocket', 'sse'];
 
-const deadline = setTimeout(
-  async () => {
-    console.error(`bench: over ${values['max-minutes']} minutes, stopping everything`);
-    await stopEverything();
-    process.exit(2);
-  },
-  Number(values['max-minutes']) * 60_000,
-);
-deadline.unref();
-process.on('SIGINT', async () => {
-  await stopEverything();
-  process.exit(130);
-});
+boundRun(Number(values['max-minutes']), `bench: over ${values['max-minutes']} minutes`, { onSigint: true });
 
 /** Subscribers of one transport, connected to the target. */
 async function subscribe(transport: Transport, target: Target) {
-  if (transport === 'websocket') {
-    const pool = await ClientPool.start(clients);
-    return { pool, connected: await pool.connect('ws', target.wsUrls, subscribers), stop: () => pool.stop() };
-  }
-  const streams = await SsePool.start(clients);
-  const urls = target.httpUrls.map((url) => `${url}/sse?topics=world`);
-  const connected = await streams.connect(urls, subscribers);
-  // The scenario asks of a pool only what SsePool offers: beginRun, waitDelivered, stats and pids.
-  return { pool: streams as unknown as ClientPool, connected, stop: () => streams.stop() };
+  const pool = await ClientPool.start(clients);
+  const connected =
+    transport === 'websocket'
+      ? await pool.connect('ws', target.wsUrls, subscribers)
+      : await pool.connect('sse', target.httpUrls.map((url) => `${url}/sse?topics=world`), subscribers);
+  return { pool, connected, stop: () => pool.stop() };
 }
 
 async function measure(transport: Transport, roundNo: number): Promise<Record<string, unknown>> {

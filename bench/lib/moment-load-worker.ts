@@ -3,10 +3,9 @@
 // slow server gets more requests in flight rather than fewer requests.
 // Latency runs from the time a request was due, not from when it went out.
 import { Agent, request } from 'node:http';
-import type { MomentToLoad } from './moment-load.ts';
+import type { LoadKind as Kind, MomentToLoad } from './moment-load.ts';
 import { now, summarise } from './stats.ts';
 
-type Kind = 'front' | 'topic' | 'story' | 'feed200' | 'feed304';
 const KINDS: Kind[] = ['front', 'topic', 'story', 'feed200', 'feed304'];
 const PAGE_KINDS: Kind[] = ['front', 'topic', 'story'];
 

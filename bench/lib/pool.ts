@@ -82,7 +82,7 @@ export class ClientPool {
 
   /** Connects `total` subscribers, split evenly; worker k uses its own source addresses. */
   async connect(
-    protocol: 'ws' | 'sio',
+    protocol: 'ws' | 'sio' | 'sse',
     urls: string[],
     total: number,
     options: { concurrency?: number; addressBase?: number } = {},

@@ -127,6 +127,25 @@ async function attach(child: ChildProcess, name: string, ready: RegExp | (() => 
   };
 }
 
+/**
+ * Bounds a run: past `minutes`, logs "<label>, stopping everything", stops
+ * everything started and exits 2. With `onSigint`, Ctrl-C stops everything
+ * too (exit 130).
+ */
+export function boundRun(minutes: number, label: string, options: { onSigint?: boolean } = {}): void {
+  setTimeout(async () => {
+    console.error(`${label}, stopping everything`);
+    await stopEverything();
+    process.exit(2);
+  }, minutes * 60_000).unref();
+  if (options.onSigint) {
+    process.on('SIGINT', async () => {
+      await stopEverything();
+      process.exit(130);
+    });
+  }
+}
+
 /** Kills whatever is still running and removes temp folders: the last step of every run. */
 export async function stopEverything(): Promise<void> {
   await Promise.all(

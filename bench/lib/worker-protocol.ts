@@ -3,7 +3,7 @@
 export type ToWorker =
   | {
       type: 'connect';
-      protocol: 'ws' | 'sio';
+      protocol: 'ws' | 'sio' | 'sse';
       urls: string[];
       count: number;
       /** Spreads subscribers over the URLs the same way in every worker. */

@@ -4,6 +4,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuMs, http } from '../support/http.ts';
+import { metricsText } from '../support/metrics.ts';
 import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
 
 afterAll(cleanup);
@@ -19,7 +20,7 @@ const pick = (count: number, seed: number) => {
   return [...chosen];
 };
 const reads = async (server: TestServer) => {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await metricsText(server);
   return [...text.matchAll(/^newswire_view_reads_total\{detail="\w+"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
 };
 

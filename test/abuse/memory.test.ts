@@ -3,11 +3,10 @@
 // never per Host, and the caches stay within their bytes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, rssMb } from '../support/http.ts';
+import { metric } from '../support/metrics.ts';
 import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
 
 afterAll(cleanup);
-
-const metric = (text: string, name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\d+(?:\\.\\d+)?(?:e\\+\\d+)?)$`, 'm').exec(text)?.[1] ?? 'NaN');
 
 describe('feeds under made-up hosts and topics', () => {
   let server: TestServer;
@@ -34,8 +33,7 @@ describe('feeds under made-up hosts and topics', () => {
     // The first request this process ever got (a publish, in the set-up) settled its origin.
     expect(first.body).toContain(`${server.url}/`);
     expect(first.body).not.toMatch(/news\.localhost|evil-/);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metric(metrics, 'newswire_feed_renders_total{format="rss"}')).toBe(1);
+    expect(await metric(server, 'newswire_feed_renders_total{format="rss"}', NaN)).toBe(1);
     expect(rssMb(server.process.pid as number) - before).toBeLessThan(100);
   });
 
@@ -46,8 +44,7 @@ describe('feeds under made-up hosts and topics', () => {
     }
     // The one topic with big items, over and over between them.
     for (let i = 0; i < 5; i++) expect((await http(`${server.url}/feeds/world.atom`)).status).toBe(200);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metric(metrics, 'newswire_cache_bytes{cache="feeds"}')).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(await metric(server, 'newswire_cache_bytes{cache="feeds"}', NaN)).toBeLessThanOrEqual(8 * 1024 * 1024);
     expect(rssMb(server.process.pid as number) - before).toBeLessThan(150);
   });
 });

@@ -5,20 +5,23 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rssMb } from '../support/http.ts';
+import { metric, metricsText } from '../support/metrics.ts';
 import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/wait.ts';
 
 afterAll(cleanup);
 
-const connections = async (server: TestServer) =>
-  Number(/^newswire_ws_connections (\d+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]);
+const connections = (server: TestServer) => metric(server, 'newswire_ws_connections', NaN);
 
+/** How long (ms) `check` took to hold, polling every 100 ms; -1 past `ms`. */
 async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<number> {
   const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > ms) return -1;
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await until(check, 'the condition', ms, 100);
+    return Date.now() - started;
+  } catch {
+    return -1;
   }
-  return Date.now() - started;
 }
 
 /** Opens a socket and stops reading at once; it keeps sending pongs nobody asked for. */
@@ -62,7 +65,7 @@ describe('readers that stop reading', () => {
     (reader.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     expect([1006, 4008]).toContain(await reader.closed);
     expect(rssMb(pid) - before).toBeLessThan(60);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await metricsText(server);
     expect(metrics).toMatch(/^newswire_slow_consumer_closes_total [1-9]/m);
   }, 60_000);
 

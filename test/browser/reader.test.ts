@@ -1,7 +1,7 @@
 // The reader page in a real Chromium against a real server.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { api, cleanup, newItem, publishOk, startServer, type TestServer } from '../support/server.ts';
 import { launchBrowser, openPage, screenshot, type WatchedPage, waitForState } from './browser.ts';
 import { seed, seedStory } from './seed.ts';
 
@@ -15,11 +15,7 @@ describe('reader page', () => {
 
   const ids = () => page.locator('#stories > article').evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.id));
 
-  async function publish(fields: Record<string, unknown> = {}) {
-    const res = await api(server, 'POST', '/api/v1/items', newItem(fields));
-    expect(res.status).toBe(201);
-    return res.body.item as Record<string, any>;
-  }
+  const publish = async (fields: Record<string, unknown> = {}) => (await publishOk(server, fields)).item;
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer(), launchBrowser()]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TcpProxy } from '../client/proxy.ts';
-import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { api, cleanup, newItem, publishOk, startServer, type TestServer } from '../support/server.ts';
 import { launchBrowser, openPage, screenshot, waitForState } from './browser.ts';
 
 describe('reader page reconnects', () => {
@@ -12,11 +12,7 @@ describe('reader page reconnects', () => {
   let browser: Browser;
   let proxy: TcpProxy;
 
-  async function publish(fields: Record<string, unknown> = {}) {
-    const res = await api(server, 'POST', '/api/v1/items', newItem(fields));
-    expect(res.status).toBe(201);
-    return res.body.item as Record<string, any>;
-  }
+  const publish = async (fields: Record<string, unknown> = {}) => (await publishOk(server, fields)).item;
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer(), launchBrowser()]);

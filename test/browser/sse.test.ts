@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TcpProxy } from '../client/proxy.ts';
-import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { api, cleanup, publishOk, startServer, type TestServer } from '../support/server.ts';
 import { launchBrowser, openPage, type WatchedPage } from './browser.ts';
 
 
@@ -66,11 +66,7 @@ describe('EventSource in Chromium', () => {
   let allowed: string;
   let foreign: string;
 
-  async function publish(fields: Record<string, unknown> = {}) {
-    const res = await api(server, 'POST', '/api/v1/items', newItem(fields));
-    expect(res.status).toBe(201);
-    return res.body as { item: Record<string, any>; cursor: string };
-  }
+  const publish = (fields: Record<string, unknown> = {}) => publishOk(server, fields);
 
   async function open(url: string): Promise<Page> {
     const watched = await openPage(browser, url, { allow: EXPECTED_NOISE });

@@ -1,11 +1,10 @@
 // The browser client module, run in Node against real server processes.
 import { readdirSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backoffDelay, cursorKey, type EventFrame, parseCursor, streamUrl } from '../../public/client.js';
-import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { api, cleanup, newItem, publishOk, startServer, type TestServer } from '../support/server.ts';
 import { TcpProxy } from './proxy.ts';
 import { Recorder } from './recorder.ts';
 
@@ -27,6 +26,37 @@ class MemoryStorage {
   setItem(key: string, value: string) {
     this.map.set(key, value);
   }
+}
+
+/**
+ * A server for one describe block; recorders tracked and proxies made through
+ * it are closed after each test, the servers after the block.
+ */
+function useServer() {
+  const recorders: Recorder[] = [];
+  const proxies: TcpProxy[] = [];
+  const fixture = {
+    server: undefined as unknown as TestServer,
+    track(recorder: Recorder): Recorder {
+      recorders.push(recorder);
+      return recorder;
+    },
+    async proxy(options?: { dropUpgrades?: boolean }): Promise<TcpProxy> {
+      const proxy = await TcpProxy.start(fixture.server.port, options);
+      proxies.push(proxy);
+      return proxy;
+    },
+    publish: (fields: Record<string, unknown> = {}) => publishOk(fixture.server, fields),
+  };
+  beforeAll(async () => {
+    fixture.server = await startServer();
+  });
+  afterEach(async () => {
+    for (const recorder of recorders.splice(0)) recorder.client.close();
+    for (const proxy of proxies.splice(0)) await proxy.close();
+  });
+  afterAll(cleanup);
+  return fixture;
 }
 
 describe('backoff', () => {
@@ -52,32 +82,12 @@ describe('backoff', () => {
 });
 
 describe('NewsClient against a real server', () => {
-  let server: TestServer;
-  const clients: Recorder[] = [];
-  const proxies: TcpProxy[] = [];
-  const track = (recorder: Recorder) => {
-    clients.push(recorder);
-    return recorder;
-  };
-
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterEach(async () => {
-    for (const recorder of clients.splice(0)) recorder.client.close();
-    for (const proxy of proxies.splice(0)) await proxy.close();
-  });
-  afterAll(cleanup);
-
-  async function publish(fields: Record<string, unknown> = {}) {
-    const res = await api(server, 'POST', '/api/v1/items', newItem(fields));
-    expect(res.status).toBe(201);
-    return res.body as { item: Record<string, any>; cursor: string };
-  }
+  const fx = useServer();
+  const { track, publish } = fx;
 
   it('starts at now, then delivers events in log order and follows the cursor', async () => {
     const before = await publish();
-    const rec = track(new Recorder(server.wsUrl, FAST).start());
+    const rec = track(new Recorder(fx.server.wsUrl, FAST).start());
     await rec.live();
     const published = [await publish(), await publish(), await publish()];
     await rec.eventCount(3);
@@ -91,14 +101,13 @@ describe('NewsClient against a real server', () => {
     const first = await publish();
     const second = await publish();
     const third = await publish();
-    const rec = track(new Recorder(server.wsUrl, { ...FAST, cursor: first.cursor }).start());
+    const rec = track(new Recorder(fx.server.wsUrl, { ...FAST, cursor: first.cursor }).start());
     await rec.eventCount(2);
     expect(rec.events.map((e) => e.item.id)).toEqual([second.item.id, third.item.id]);
   });
 
   it('after a restart and a partition, catches up with what was published meanwhile: nothing lost, nothing twice', async () => {
-    const proxy = await TcpProxy.start(server.port);
-    proxies.push(proxy);
+    const proxy = await fx.proxy();
     const rec = track(new Recorder(proxy.wsUrl, FAST).start());
     await rec.live();
     const a = await publish({ topics: ['world'] });
@@ -107,15 +116,15 @@ describe('NewsClient against a real server', () => {
 
     // The server goes away (1001), and while the client is cut off the server
     // comes back and the newsroom keeps writing.
-    const stopping = server.stop();
+    const stopping = fx.server.stop();
     await rec.until(() => rec.client.state === 'reconnecting', 'reconnecting');
     await stopping;
     proxy.cut();
-    server = await server.restart();
+    fx.server = await fx.server.restart();
     const c = await publish({ topics: ['world'] });
-    const updated = await api(server, 'PUT', `/api/v1/items/${a.item.id}`, { ...newItem({ id: a.item.id, topics: ['world'] }), headline: 'Corrected', changeNote: 'fixes the headline' });
+    const updated = await api(fx.server, 'PUT', `/api/v1/items/${a.item.id}`, { ...newItem({ id: a.item.id, topics: ['world'] }), headline: 'Corrected', changeNote: 'fixes the headline' });
     expect(updated.status).toBe(200);
-    expect((await api(server, 'DELETE', `/api/v1/items/${b.item.id}`, { reason: 'duplicate' })).status).toBe(200);
+    expect((await api(fx.server, 'DELETE', `/api/v1/items/${b.item.id}`, { reason: 'duplicate' })).status).toBe(200);
     const d = await publish({ topics: ['world'] });
     expect(rec.client.state).toBe('reconnecting');
     expect(rec.events).toHaveLength(2);
@@ -138,11 +147,11 @@ describe('NewsClient against a real server', () => {
   });
 
   it('after a plain restart, events published at once are delivered exactly once', async () => {
-    const rec = track(new Recorder(server.wsUrl, FAST).start());
+    const rec = track(new Recorder(fx.server.wsUrl, FAST).start());
     await rec.live();
     await publish();
     await rec.eventCount(1);
-    server = await server.restart();
+    fx.server = await fx.server.restart();
     const burst = [];
     for (let i = 0; i < 5; i++) burst.push(await publish());
     await rec.eventCount(6);
@@ -154,7 +163,7 @@ describe('NewsClient against a real server', () => {
   });
 
   it('drops a frame at or below its cursor', async () => {
-    const rec = track(new Recorder(server.wsUrl, FAST).start());
+    const rec = track(new Recorder(fx.server.wsUrl, FAST).start());
     await rec.live();
     await publish();
     await publish();
@@ -167,14 +176,14 @@ describe('NewsClient against a real server', () => {
   });
 
   it('on a new epoch (the log was replaced) gets a reset with a fresh snapshot', async () => {
-    const rec = track(new Recorder(server.wsUrl, FAST).start());
+    const rec = track(new Recorder(fx.server.wsUrl, FAST).start());
     await rec.live();
     await publish();
     await rec.eventCount(1);
     const oldCursor = rec.client.cursor;
-    await server.stop();
-    for (const entry of readdirSync(server.dataDir)) rmSync(join(server.dataDir, entry), { recursive: true, force: true });
-    server = await server.restart();
+    await fx.server.stop();
+    for (const entry of readdirSync(fx.server.dataDir)) rmSync(join(fx.server.dataDir, entry), { recursive: true, force: true });
+    fx.server = await fx.server.restart();
     const fresh = await publish();
     const reset = await rec.until(() => rec.resets[0], 'a reset');
     expect(reset.reason).toBe('epoch-changed');
@@ -185,7 +194,7 @@ describe('NewsClient against a real server', () => {
   });
 
   it('subscribes and unsubscribes, and keeps its topics across reconnects', async () => {
-    const rec = track(new Recorder(server.wsUrl, { ...FAST, topics: ['sport'] }).start());
+    const rec = track(new Recorder(fx.server.wsUrl, { ...FAST, topics: ['sport'] }).start());
     await rec.live();
     await publish({ topics: ['world'] });
     await rec.client.subscribe(['world']);
@@ -198,7 +207,7 @@ describe('NewsClient against a real server', () => {
     await rec.until(() => rec.events.find((e) => e.item.id === barrier.item.id), 'the barrier');
     expect(rec.events.map((e) => e.item.id)).toEqual([world.item.id, barrier.item.id]);
 
-    server = await server.restart();
+    fx.server = await fx.server.restart();
     await rec.until(() => rec.client.state === 'live' && rec.states.some((s) => s.state === 'reconnecting'), 'live again');
     await publish({ topics: ['sport'] });
     const after = await publish({ topics: ['world'] });
@@ -207,7 +216,7 @@ describe('NewsClient against a real server', () => {
   });
 
   it('rejects a subscription the server refuses', async () => {
-    const rec = track(new Recorder(server.wsUrl, { ...FAST, topics: ['sport'] }).start());
+    const rec = track(new Recorder(fx.server.wsUrl, { ...FAST, topics: ['sport'] }).start());
     await rec.live();
     await expect(rec.client.subscribe(['Not A Slug'])).rejects.toThrow();
     const item = await publish({ topics: ['sport'] });
@@ -215,8 +224,7 @@ describe('NewsClient against a real server', () => {
   });
 
   it('backs off exponentially with jitter while the server is down, and comes back', async () => {
-    const proxy = await TcpProxy.start(server.port);
-    proxies.push(proxy);
+    const proxy = await fx.proxy();
     const rec = track(new Recorder(proxy.wsUrl, { initialDelayMs: 40, maxDelayMs: 320 }).start());
     await rec.live();
     proxy.cut();
@@ -235,7 +243,7 @@ describe('NewsClient against a real server', () => {
   });
 
   it('does not retry a request the server calls bad', async () => {
-    const rec = track(new Recorder(server.wsUrl, { ...FAST, topics: ['Bad Topic'] }).start());
+    const rec = track(new Recorder(fx.server.wsUrl, { ...FAST, topics: ['Bad Topic'] }).start());
     await rec.until(() => rec.client.state === 'offline', 'offline');
     expect(rec.errors[0]?.code).toBe('bad-request');
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -244,7 +252,7 @@ describe('NewsClient against a real server', () => {
 
   it('keeps its cursor in storage per topic set, so a new page resumes where the last one stopped', async () => {
     const storage = new MemoryStorage();
-    const first = track(new Recorder(server.wsUrl, { ...FAST, topics: ['world'], storage }).start());
+    const first = track(new Recorder(fx.server.wsUrl, { ...FAST, topics: ['world'], storage }).start());
     await first.live();
     await publish({ topics: ['world'] });
     await first.eventCount(1);
@@ -252,114 +260,37 @@ describe('NewsClient against a real server', () => {
     expect(storage.getItem(cursorKey(['world']))).toBe(first.client.cursor);
 
     const missed = await publish({ topics: ['world'] });
-    const second = track(new Recorder(server.wsUrl, { ...FAST, topics: ['world'], storage }).start());
+    const second = track(new Recorder(fx.server.wsUrl, { ...FAST, topics: ['world'], storage }).start());
     await second.eventCount(1);
     expect(second.events.map((e) => e.item.id)).toEqual([missed.item.id]);
 
     // Another topic set has its own position: it starts at now.
-    const other = track(new Recorder(server.wsUrl, { ...FAST, topics: ['sport'], storage }).start());
+    const other = track(new Recorder(fx.server.wsUrl, { ...FAST, topics: ['sport'], storage }).start());
     await other.live();
     expect(other.events).toHaveLength(0);
   });
 
   it('stops for good on close()', async () => {
-    const rec = track(new Recorder(server.wsUrl, FAST).start());
+    const rec = track(new Recorder(fx.server.wsUrl, FAST).start());
     await rec.live();
     rec.client.close();
     expect(rec.client.state).toBe('closed');
     await publish();
-    server = await server.restart();
+    fx.server = await fx.server.restart();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(rec.states.map((s) => s.state)).toEqual(['connecting', 'live', 'closed']);
     expect(rec.events).toHaveLength(0);
   });
 });
 
-/**
- * A proxy that passes plain HTTP but drops every connection asking for a
- * WebSocket upgrade, as some corporate proxies and firewalls do.
- */
-class UpgradeBlocker {
-  private readonly sockets = new Set<Socket>();
-  /** Upgrade requests dropped so far. */
-  dropped = 0;
-
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
-
-  static async start(targetPort: number): Promise<UpgradeBlocker> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    const blocker = new UpgradeBlocker(server, (server.address() as { port: number }).port);
-    server.on('connection', (client) => blocker.accept(client, targetPort));
-    return blocker;
-  }
-
-  get wsUrl(): string {
-    return `ws://127.0.0.1:${this.port}/ws`;
-  }
-
-  private accept(client: Socket, targetPort: number): void {
-    this.sockets.add(client);
-    client.on('close', () => this.sockets.delete(client));
-    client.on('error', () => client.destroy());
-    client.once('data', (head: Buffer) => {
-      if (/^upgrade:\s*websocket/im.test(head.toString('latin1'))) {
-        this.dropped++;
-        client.destroy();
-        return;
-      }
-      const upstream = connect(targetPort, '127.0.0.1', () => {
-        upstream.write(head);
-        client.pipe(upstream);
-        upstream.pipe(client);
-      });
-      this.sockets.add(upstream);
-      upstream.on('close', () => {
-        this.sockets.delete(upstream);
-        client.destroy();
-      });
-      upstream.on('error', () => upstream.destroy());
-      client.on('close', () => upstream.destroy());
-    });
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 describe('NewsClient over an event stream', () => {
-  let server: TestServer;
-  const clients: Recorder[] = [];
-  const closers: { close(): Promise<void> }[] = [];
-  const track = (recorder: Recorder) => {
-    clients.push(recorder);
-    return recorder;
-  };
+  const fx = useServer();
+  const { track, publish } = fx;
   const SSE = { ...FAST, transport: 'sse' as const, EventSource };
-
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterEach(async () => {
-    for (const recorder of clients.splice(0)) recorder.client.close();
-    for (const closer of closers.splice(0)) await closer.close();
-  });
-  afterAll(cleanup);
-
-  async function publish(fields: Record<string, unknown> = {}) {
-    const res = await api(server, 'POST', '/api/v1/items', newItem(fields));
-    expect(res.status).toBe(201);
-    return res.body as { item: Record<string, any>; cursor: string };
-  }
 
   it('starts at now, delivers events in log order and follows the cursor', async () => {
     await publish();
-    const rec = track(new Recorder(server.wsUrl, SSE).start());
+    const rec = track(new Recorder(fx.server.wsUrl, SSE).start());
     await rec.live();
     const published = [await publish(), await publish(), await publish()];
     await rec.eventCount(3);
@@ -370,19 +301,18 @@ describe('NewsClient over an event stream', () => {
   });
 
   it('after a restart and a partition, catches up with its own cursor: nothing lost, nothing twice', async () => {
-    const proxy = await TcpProxy.start(server.port);
-    closers.push(proxy);
+    const proxy = await fx.proxy();
     const rec = track(new Recorder(proxy.wsUrl, SSE).start());
     await rec.live();
     const a = await publish({ topics: ['world'] });
     await rec.eventCount(1);
-    const stopping = server.stop();
+    const stopping = fx.server.stop();
     await rec.until(() => rec.client.state === 'reconnecting', 'reconnecting');
     await stopping;
     proxy.cut();
-    server = await server.restart();
+    fx.server = await fx.server.restart();
     const b = await publish({ topics: ['world'] });
-    expect((await api(server, 'DELETE', `/api/v1/items/${a.item.id}`, { reason: 'duplicate' })).status).toBe(200);
+    expect((await api(fx.server, 'DELETE', `/api/v1/items/${a.item.id}`, { reason: 'duplicate' })).status).toBe(200);
     const c = await publish({ topics: ['sport'] });
     proxy.heal();
     await rec.eventCount(4);
@@ -393,7 +323,7 @@ describe('NewsClient over an event stream', () => {
   });
 
   it('changes topics by reopening the stream from its cursor, and keeps the old ones when the server refuses the new', async () => {
-    const rec = track(new Recorder(server.wsUrl, { ...SSE, topics: ['sport'] }).start());
+    const rec = track(new Recorder(fx.server.wsUrl, { ...SSE, topics: ['sport'] }).start());
     await rec.live();
     await rec.client.subscribe(['world']);
     expect(rec.client.topics).toEqual(['sport', 'world']);
@@ -410,7 +340,7 @@ describe('NewsClient over an event stream', () => {
   });
 
   it('does not retry a stream the server calls bad, and says why', async () => {
-    const rec = track(new Recorder(server.wsUrl, { ...SSE, topics: ['Bad Topic'] }).start());
+    const rec = track(new Recorder(fx.server.wsUrl, { ...SSE, topics: ['Bad Topic'] }).start());
     await rec.until(() => rec.client.state === 'offline', 'offline');
     expect(rec.errors[0]?.code).toBe('bad-request');
     expect(rec.states.map((s) => s.state)).toEqual(['connecting', 'offline']);
@@ -418,8 +348,7 @@ describe('NewsClient over an event stream', () => {
   });
 
   it("'auto' falls back to the event stream after WebSocket attempts that never opened, and loses nothing", async () => {
-    const blocker = await UpgradeBlocker.start(server.port);
-    closers.push(blocker);
+    const blocker = await fx.proxy({ dropUpgrades: true });
     const before = await publish();
     const rec = track(new Recorder(blocker.wsUrl, { ...FAST, transport: 'auto', EventSource, cursor: before.cursor }).start());
     const missed = await publish();
@@ -433,7 +362,7 @@ describe('NewsClient over an event stream', () => {
   });
 
   it("'auto' stays on WebSocket where it works", async () => {
-    const rec = track(new Recorder(server.wsUrl, { ...FAST, transport: 'auto', EventSource }).start());
+    const rec = track(new Recorder(fx.server.wsUrl, { ...FAST, transport: 'auto', EventSource }).start());
     await rec.live();
     const item = await publish();
     await rec.eventCount(1);

@@ -1,6 +1,8 @@
 // A plain TCP forwarder in front of a test server: `cut()` drops every
 // connection and refuses new ones (a network partition), `heal()` lets them
 // through again. Real bytes, real sockets: nothing of the protocol is faked.
+// With `dropUpgrades`, it passes plain HTTP but drops every connection asking
+// for a WebSocket upgrade, as some corporate proxies and firewalls do.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
@@ -8,20 +10,23 @@ export class TcpProxy {
   private blocked = false;
   /** Connections accepted so far (refused ones included). */
   connections = 0;
+  /** Upgrade requests dropped so far (with `dropUpgrades`). */
+  dropped = 0;
 
   private constructor(
     private readonly server: Server,
     readonly port: number,
     private readonly targetPort: number,
+    private readonly dropUpgrades: boolean,
   ) {}
 
-  static async start(targetPort: number): Promise<TcpProxy> {
+  static async start(targetPort: number, options: { dropUpgrades?: boolean } = {}): Promise<TcpProxy> {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    const proxy = new TcpProxy(server, (server.address() as { port: number }).port, targetPort);
+    const proxy = new TcpProxy(server, (server.address() as { port: number }).port, targetPort, options.dropUpgrades ?? false);
     server.on('connection', (socket) => proxy.accept(socket));
     return proxy;
   }
@@ -40,6 +45,27 @@ export class TcpProxy {
       client.destroy();
       return;
     }
+    if (!this.dropUpgrades) {
+      this.forward(client);
+      return;
+    }
+    // The first bytes decide: an upgrade request is dropped, anything else goes through.
+    this.sockets.add(client);
+    client.on('close', () => this.sockets.delete(client));
+    client.on('error', () => client.destroy());
+    client.once('data', (head: Buffer) => {
+      client.pause();
+      if (/^upgrade:\s*websocket/im.test(head.toString('latin1'))) {
+        this.dropped++;
+        client.destroy();
+        return;
+      }
+      client.unshift(head);
+      this.forward(client);
+    });
+  }
+
+  private forward(client: Socket): void {
     const upstream = connect(this.targetPort, '127.0.0.1');
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);

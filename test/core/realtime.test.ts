@@ -2,7 +2,8 @@
 // cursor without gap or duplicate, reset, bad frames and limits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { metric } from '../support/metrics.ts';
+import { api, cleanup, newItem, publishOk, startServer, type TestServer } from '../support/server.ts';
 import { seqOf, TestClient } from '../support/ws.ts';
 
 let server: TestServer;
@@ -14,11 +15,7 @@ beforeAll(async () => {
 });
 afterAll(cleanup);
 
-const publish = async (fields: Record<string, unknown> = {}) => {
-  const res = await api(server, 'POST', '/api/v1/items', newItem(fields));
-  expect(res.status).toBe(201);
-  return res.body as { item: Record<string, any>; cursor: string };
-};
+const publish = (fields: Record<string, unknown> = {}) => publishOk(server, fields);
 
 describe('live delivery', () => {
   it('welcomes with a cursor and the topics, then routes by topic', async () => {
@@ -228,8 +225,7 @@ describe('slow consumers', () => {
     (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
     const ids: string[] = [];
     const body = `<p>${'x'.repeat(150_000)}</p>`;
-    const slowCloses = async () =>
-      Number(/^newswire_slow_consumer_closes_total (\d+)$/m.exec(await (await fetch(`${slow.url}/metrics`)).text())?.[1]);
+    const slowCloses = () => metric(slow, 'newswire_slow_consumer_closes_total', NaN);
     // Publish until the server gives up on the reader, and read again at once:
     // the server cuts a peer that does not take its close frame within 2 s.
     for (let i = 0; i < 80; i++) {
@@ -259,8 +255,7 @@ describe('heartbeats', () => {
     await Promise.all([live.waitForType('welcome'), dead.waitForType('welcome')]);
     // A peer that reads nothing never sees the pings, so never answers them.
     (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const connections = async () =>
-      Number(/^newswire_ws_connections (\d+)$/m.exec(await (await fetch(`${beating.url}/metrics`)).text())?.[1]);
+    const connections = () => metric(beating, 'newswire_ws_connections', NaN);
     expect(await connections()).toBe(2);
     const deadline = Date.now() + 5_000;
     while ((await connections()) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -11,7 +11,9 @@ import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TcpProxy } from '../client/proxy.ts';
-import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { metric } from '../support/metrics.ts';
+import { api, cleanup, newItem, publishOk, startServer, type TestServer } from '../support/server.ts';
+import { until as poll } from '../support/wait.ts';
 
 afterAll(cleanup);
 
@@ -63,16 +65,8 @@ afterEach(() => {
   for (const ws of sockets.splice(0)) ws.terminate();
 });
 
-/** Waits until `check` holds (polling briefly), or fails naming what it waited for. */
-async function until<T>(check: () => T | undefined | false | null | Promise<T | undefined | false | null>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** support/wait.ts's `until`, polling every 20 ms. */
+const until: typeof poll = (check, what, timeoutMs) => poll(check, what, timeoutMs, 20);
 
 interface Block {
   id?: string;
@@ -137,11 +131,7 @@ const eventBlocks = (stream: RawStream) => stream.blocks.filter((b) => b.event &
 
 describe('event streams', () => {
   let server: TestServer;
-  const publish = async (fields: Record<string, unknown> = {}, on: TestServer = server) => {
-    const res = await api(on, 'POST', '/api/v1/items', newItem(fields));
-    expect(res.status).toBe(201);
-    return res.body as { item: Record<string, any>; cursor: string };
-  };
+  const publish = (fields: Record<string, unknown> = {}, on: TestServer = server) => publishOk(on, fields);
 
   beforeAll(async () => {
     server = await startServer({ env: { WS_HEARTBEAT_SECONDS: '1', RESUME_MEMORY_EVENTS: '16' } });
@@ -314,8 +304,7 @@ describe('a slow reader', () => {
       await until(() => stream.blocks.some((b) => b.event === 'welcome'), 'the welcome');
       stream.response.pause();
       const body = `<p>${'x'.repeat(150_000)}</p>`;
-      const slowCloses = async () =>
-        Number(/^newswire_slow_consumer_closes_total (\d+)$/m.exec(await (await fetch(`${slow.url}/metrics`)).text())?.[1]);
+      const slowCloses = () => metric(slow, 'newswire_slow_consumer_closes_total', NaN);
       const ids: string[] = [];
       for (let i = 0; i < 80; i++) {
         const res = await api(slow, 'POST', '/api/v1/items', newItem({ topics: ['sse-firehose'], body }));

@@ -3,27 +3,21 @@
 // every refusal in the documented error shape. The seed is printed; set
 // FUZZ_SEED to replay a run, FUZZ_RUNS to change its size.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../src/app.ts';
-import { startInProcess } from '../support/in-process.ts';
-import { cleanup, TOKEN } from '../support/server.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FUZZ, useFuzzServer } from '../support/in-process.ts';
+import { TOKEN } from '../support/server.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-let runtime: Runtime;
-beforeAll(async () => {
-  console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} replays it), ${RUNS} runs per route`);
-  ({ runtime } = await startInProcess({
+const RUNS = FUZZ.runs;
+const server = useFuzzServer(
+  {
     PUBLISH_RATE_PER_MINUTE: '100000000',
     AUTH_FAILURES_PER_MINUTE: '1000000',
     MAX_BODY_BYTES: '65536',
-  }));
-});
-afterAll(async () => {
+  },
+  'runs per route',
+);
+afterAll(() => {
   console.log('answers:', Object.fromEntries([...tally].sort()));
-  await runtime?.stop();
-  await cleanup();
 });
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never be stored
@@ -174,7 +168,7 @@ async function send(method: string, path: string, body: string | undefined, type
   const headers: Record<string, string> = {};
   if (type) headers['content-type'] = type;
   if (bearer) headers.authorization = `Bearer ${bearer}`;
-  const res = await runtime.app.request(`http://127.0.0.1${path}`, { method, headers, body });
+  const res = await server.runtime.app.request(`http://127.0.0.1${path}`, { method, headers, body });
   const key = `${method} ${res.status}`;
   tally.set(key, (tally.get(key) ?? 0) + 1);
   const text = await res.text();
@@ -200,8 +194,6 @@ async function checkWrite(status: number, json: any): Promise<void> {
   else if (json.item.status !== 'cancelled') expect(stored.json.item).toEqual(json.item);
 }
 
-const params = () => ({ numRuns: RUNS, seed: SEED, endOnFailure: true });
-
 /** Percent-encodes anything, a lone surrogate as the invalid UTF-8 a client could still send. */
 function encode(value: string): string {
   return value.replace(/[\uD800-\uDFFF]/g, '\uFFFD').split('\uFFFD').map(encodeURIComponent).join('%ED%A0%80');
@@ -214,7 +206,7 @@ describe('fuzzed writes', () => {
         const { status, json } = await send('POST', '/api/v1/items', body, type, bearer);
         await checkWrite(status, json);
       }),
-      params(),
+      FUZZ.params(),
     );
   }, 240_000);
 
@@ -236,7 +228,7 @@ describe('fuzzed writes', () => {
         const { status, json } = await send('PUT', `/api/v1/items/${encode(id)}`, body, type, bearer);
         await checkWrite(status, json);
       }),
-      params(),
+      FUZZ.params(),
     );
   }, 240_000);
 
@@ -249,7 +241,7 @@ describe('fuzzed writes', () => {
         if (status >= 400) checkError(status, json);
         else expect(['retracted', 'cancelled']).toContain(json.item.status);
       }),
-      params(),
+      FUZZ.params(),
     );
   }, 240_000);
 });

@@ -3,25 +3,14 @@
 // the documented shape, and nothing accepted that breaks a rule. The seed is
 // printed; FUZZ_SEED replays a run, FUZZ_RUNS changes its size.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../src/app.ts';
-import { startInProcess } from '../support/in-process.ts';
-import { cleanup } from '../support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { FUZZ, useFuzzServer } from '../support/in-process.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const RUNS = FUZZ.runs;
 const BASE = 'http://127.0.0.1:4997';
 
-let runtime: Runtime;
-beforeAll(async () => {
-  console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} replays it), ${RUNS} runs per route`);
-  // Callbacks may point at 127.0.0.1 (nothing listens on port 9): verifications fail fast, offline.
-  ({ runtime } = await startInProcess({ PUBLIC_URL: BASE, OUTBOUND_ALLOW_HOSTS: '127.0.0.1', PUSH_MAX_SUBSCRIPTIONS: '1000000', OUTBOUND_TIMEOUT_SECONDS: '1' }));
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await cleanup();
-});
+// Callbacks may point at 127.0.0.1 (nothing listens on port 9): verifications fail fast, offline.
+const server = useFuzzServer({ PUBLIC_URL: BASE, OUTBOUND_ALLOW_HOSTS: '127.0.0.1', PUSH_MAX_SUBSCRIPTIONS: '1000000', OUTBOUND_TIMEOUT_SECONDS: '1' }, 'runs per route');
 
 const nasty = fc.oneof(
   fc.string({ maxLength: 40 }),
@@ -66,7 +55,7 @@ const hubBody = fc
   .map((fields) => new URLSearchParams(fields as Record<string, string>).toString());
 
 async function send(method: string, path: string, body: string, type: string) {
-  const res = await runtime.app.request(`http://127.0.0.1${path}`, { method, headers: type ? { 'content-type': type } : {}, body });
+  const res = await server.runtime.app.request(`http://127.0.0.1${path}`, { method, headers: type ? { 'content-type': type } : {}, body });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
@@ -76,8 +65,6 @@ function checkRefusal(status: number, json: any): void {
   expect(typeof json?.error?.code).toBe('string');
   expect(typeof json.error.message).toBe('string');
 }
-
-const params = () => ({ numRuns: RUNS, seed: SEED, endOnFailure: true });
 
 describe('fuzzed outbound routes', () => {
   it(`POST and DELETE /api/v1/push/subscriptions: ${RUNS} generated bodies`, async () => {
@@ -98,7 +85,7 @@ describe('fuzzed outbound routes', () => {
         for (const topic of json.topics) expect(topic).toMatch(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);
         expect(json.topics.length).toBeLessThanOrEqual(64);
       }),
-      params(),
+      FUZZ.params(),
     );
   }, 240_000);
 
@@ -114,7 +101,7 @@ describe('fuzzed outbound routes', () => {
         }
         checkRefusal(status, json);
       }),
-      params(),
+      FUZZ.params(),
     );
   }, 240_000);
 });

@@ -3,37 +3,26 @@
 // documented code, and the process keeps serving. The seed is printed; set
 // FUZZ_SEED to replay a run, FUZZ_RUNS to change its size.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Runtime } from '../../src/app.ts';
-import { startInProcess } from '../support/in-process.ts';
-import { cleanup } from '../support/server.ts';
+import { FUZZ, useFuzzServer } from '../support/in-process.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const RUNS = FUZZ.runs;
 const MAX_PAYLOAD = 1_024;
 const FRAME_TYPES = new Set(['welcome', 'event', 'reset', 'subscribed', 'pong', 'error']);
 /** Close codes the README documents for what a client can cause. */
 const CLIENT_CLOSES = new Set([1009, 4029, 4400]);
 
-let runtime: Runtime;
-let url: string;
-beforeAll(async () => {
-  console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} replays it), ${RUNS} frame sequences`);
-  const started = await startInProcess({
+const server = useFuzzServer(
+  {
     WS_RATE_PER_10S: '100000',
     WS_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD),
     WS_MAX_TOPICS: '16',
     MAX_CONNECTIONS_PER_ADDRESS: '100000',
     CONNECTIONS_PER_SECOND_PER_ADDRESS: '100000',
-  });
-  runtime = started.runtime;
-  url = `ws://127.0.0.1:${started.port}/ws`;
-});
-afterAll(async () => {
-  await runtime?.stop();
-  await cleanup();
-});
+  },
+  'frame sequences',
+);
 
 const slug = fc.oneof(fc.constantFrom('world', 'politics', 'all'), fc.stringMatching(/^[a-z0-9]{1,6}(?:-[a-z0-9]{1,6})?$/));
 const junk = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }), fc.integer(), fc.constant(null), fc.boolean());
@@ -118,6 +107,7 @@ async function settled(conn: Conn, from: number): Promise<void> {
 
 describe('fuzzed WebSocket frames', () => {
   it(`${RUNS} generated frame sequences: documented frames and close codes only, and the server keeps serving`, async () => {
+    const url = `ws://127.0.0.1:${server.port}/ws`;
     const lanes = 8;
     let conns: (Conn | null)[] = await Promise.all(Array.from({ length: lanes }, () => open(url)));
     let next = 0;
@@ -144,7 +134,7 @@ describe('fuzzed WebSocket frames', () => {
           expect(CLIENT_CLOSES.has(conn.closed), `close code ${conn.closed}`).toBe(true);
         }
       }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      FUZZ.params(),
     );
     console.log('closes by code:', Object.fromEntries(closes));
     for (const conn of conns) conn?.ws.close();

@@ -4,25 +4,16 @@
 // alert, an expired subscription is removed, bad subscriptions are refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PushService, startPushService, stopPushServices } from '../support/push-service.ts';
+import { metric } from '../support/metrics.ts';
 import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/wait.ts';
 
 afterAll(async () => {
   await stopPushServices();
   await cleanup();
 });
 
-async function until<T>(check: () => Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const metric = async (server: TestServer, pattern: RegExp) => Number(pattern.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
-const settled = (server: TestServer) => until(async () => (await metric(server, /^newswire_outbound_backlog\{channel="push"\} (\d+)$/m)) === 0 || undefined, 'an empty push queue');
+const settled = (server: TestServer) => until(async () => (await metric(server, 'newswire_outbound_backlog{channel="push"}')) === 0 || undefined, 'an empty push queue');
 
 describe('Web Push', () => {
   let server: TestServer;
@@ -93,8 +84,8 @@ describe('Web Push', () => {
     await push.expire(readers.worldFlash?.clientHash as string);
     await api(server, 'POST', '/api/v1/items', newItem({ topics: ['world'], priority: 'flash' }));
     await until(async () => (await got('everything')).length === 4, 'the next flash');
-    await until(async () => (await metric(server, /^newswire_outbound_settled_total\{channel="push",outcome="gone"\} (\d+)$/m)) === 1 || undefined, 'the 410');
-    await until(async () => (await metric(server, /^newswire_outbound_subscriptions\{channel="push"\} (\d+)$/m)) === 2 || undefined, 'two subscriptions left');
+    await until(async () => (await metric(server, 'newswire_outbound_settled_total{channel="push",outcome="gone"}')) === 1 || undefined, 'the 410');
+    await until(async () => (await metric(server, 'newswire_outbound_subscriptions{channel="push"}')) === 2 || undefined, 'two subscriptions left');
   });
 
   it('refuses subscriptions that are not real push endpoints', async () => {

@@ -4,26 +4,17 @@
 // lease expiry stop deliveries; untrusted callbacks are refused.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metric } from '../support/metrics.ts';
 import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/wait.ts';
 import { startSubscriber, type Subscriber } from '../support/websub-subscriber.ts';
 
 afterAll(cleanup);
 
-async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const hub = (server: TestServer, fields: Record<string, string>) =>
   fetch(`${server.url}/websub`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
 
-const count = async (server: TestServer, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
-const quiet = (server: TestServer) => until(async () => (await count(server, 'newswire_outbound_backlog\\{channel="websub"\\}')) === 0 || undefined, 'an empty WebSub queue');
+const quiet = (server: TestServer) => until(async () => (await metric(server, 'newswire_outbound_backlog{channel="websub"}')) === 0 || undefined, 'an empty WebSub queue');
 
 describe('WebSub hub', () => {
   let server: TestServer;
@@ -57,7 +48,7 @@ describe('WebSub hub', () => {
     expect(res.status).toBe(202);
     await until(() => subscriber.verified.length === 1, 'the challenge');
     expect(subscriber.verified[0]).toMatchObject({ mode: 'subscribe', topic, lease: '3' });
-    await until(async () => (await count(server, 'newswire_outbound_subscriptions\\{channel="websub"\\}')) === 1 || undefined, 'the subscription');
+    await until(async () => (await metric(server, 'newswire_outbound_subscriptions{channel="websub"}')) === 1 || undefined, 'the subscription');
 
     const item = await api(server, 'POST', '/api/v1/items', newItem({ headline: 'Hub delivery one', topics: ['world'] }));
     await until(() => subscriber.deliveries.length === 1, 'the first delivery');
@@ -86,7 +77,7 @@ describe('WebSub hub', () => {
     const topic = `${base}/feeds/world.atom`;
     expect((await hub(server, { 'hub.mode': 'unsubscribe', 'hub.topic': topic, 'hub.callback': subscriber.callback })).status).toBe(202);
     await until(() => subscriber.verified.some((v) => v.mode === 'unsubscribe'), 'the unsubscribe challenge');
-    await until(async () => (await count(server, 'newswire_outbound_subscriptions\\{channel="websub"\\}')) === 0 || undefined, 'no subscription');
+    await until(async () => (await metric(server, 'newswire_outbound_subscriptions{channel="websub"}')) === 0 || undefined, 'no subscription');
     const before = subscriber.deliveries.length;
     await api(server, 'POST', '/api/v1/items', newItem({ topics: ['world'] }));
     await quiet(server);
@@ -94,7 +85,7 @@ describe('WebSub hub', () => {
     // A short lease (the hub grants at most 3 s here): delivered while it lasts, then not.
     const other = await startSubscriber();
     await hub(server, { 'hub.mode': 'subscribe', 'hub.topic': `${base}/feeds/all.json`, 'hub.callback': other.callback });
-    await until(async () => (await count(server, 'newswire_outbound_subscriptions\\{channel="websub"\\}')) === 1 || undefined, 'the short subscription');
+    await until(async () => (await metric(server, 'newswire_outbound_subscriptions{channel="websub"}')) === 1 || undefined, 'the short subscription');
     const granted = Date.now();
     await api(server, 'POST', '/api/v1/items', newItem({ topics: ['tech'] }));
     await until(() => other.deliveries.length === 1, 'a delivery within the lease');

@@ -4,7 +4,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startRedis, stopAllRedis, type TestRedis } from '../support/redis.ts';
 import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/wait.ts';
 import { type Frame, seqOf } from '../support/ws.ts';
+
+export { metric } from '../support/metrics.ts';
 
 export interface Cluster {
   redis: TestRedis;
@@ -95,25 +98,13 @@ export function expectConsecutive(events: Frame[], firstSeq?: number): number[] 
   return seqs;
 }
 
-export async function waitFor<T>(check: () => Promise<T | false | undefined> | T | false | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** `until` (support/wait.ts) with the timeout before the description. */
+export function waitFor<T>(check: () => Promise<T | false | undefined> | T | false | undefined, timeoutMs: number, what: string): Promise<T> {
+  return until(check, what, timeoutMs);
 }
 
 export async function readyz(server: TestServer): Promise<number> {
   return (await fetch(`${server.url}/readyz`)).status;
-}
-
-/** The value of one counter in the server's /metrics. */
-export async function metric(server: TestServer, name: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : 0;
 }
 
 /** SIGKILL the redis-server (a crash: no shutdown, no final fsync) and wait for it to be gone. */

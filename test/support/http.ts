@@ -42,7 +42,7 @@ export function http(
   });
 }
 
-/** A raw TCP connection; resolves once connected, or with null if the server cut it first. */
+/** A raw TCP connection; resolves once connected, rejects if the connection fails first. */
 export function rawSocket(port: number, from = '127.0.0.1'): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: '127.0.0.1', localAddress: from }, () => resolve(socket));

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -184,4 +185,14 @@ export function newItem(fields: Record<string, unknown> = {}): Record<string, an
     topics: ['world'],
     ...fields,
   };
+}
+
+/** Publishes a new item (fields override) and expects 201; returns the created item and its cursor. */
+export async function publishOk(
+  server: Pick<TestServer, 'url' | 'token'>,
+  fields: Record<string, unknown> = {},
+): Promise<{ item: Record<string, any>; cursor: string }> {
+  const res = await api(server, 'POST', '/api/v1/items', newItem(fields));
+  expect(res.status).toBe(201);
+  return res.body as { item: Record<string, any>; cursor: string };
 }
