@@ -1,36 +1,60 @@
-// Bearer tokens for the newsroom API, compared in constant time. Failures
-// are logged (never the token), counted, and an address that keeps failing
-// is refused for a while, so a token cannot be guessed at speed.
+// Bearer tokens for the newsroom API: PUBLISHER_TOKENS (compared in constant
+// time, every action) and publisher keys from the store (found by the hash of
+// the token in each process's key ring). Failures are logged (never the
+// token), counted, and an address that keeps failing is refused for a while,
+// so a token cannot be guessed at speed. What a key may do is checked after:
+// its actions (requireAction) and its topics (forbiddenTopics).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { WindowLimiter } from '../edge/limits.ts';
+import { KEY_ACTIONS, type KeyAction, type Principal, topicsOutside } from '../keys/keys.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { problem } from './errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-export type AuthEnv = { Variables: { tokenId: string } };
+export type AuthEnv = { Variables: { tokenId: string; principal: Principal } };
+
+/** Where stored publisher keys are looked up by the SHA-256 (hex) of their token: memory only. */
+export interface KeyLookup {
+  lookup(hash: string): Principal | undefined;
+}
 
 /**
- * Which publisher token an Authorization header carries: its id, or why
- * there is none ('missing' or 'invalid').
+ * Who an Authorization header speaks for: a PUBLISHER_TOKENS entry
+ * (`token-N`, every action) or a live stored key, or why there is none
+ * ('missing' or 'invalid').
  */
-export function tokenChecker(tokens: readonly string[]): (header: string | undefined) => { tokenId: string } | 'missing' | 'invalid' {
-  const known = tokens.map((token, index) => ({ digest: digest(token), id: `token-${index + 1}` }));
+export function principalChecker(
+  tokens: readonly string[],
+  keys?: KeyLookup,
+): (header: string | undefined) => { tokenId: string; principal: Principal } | 'missing' | 'invalid' {
+  const known = tokens.map((token, index) => {
+    const id = `token-${index + 1}`;
+    return { digest: digest(token), principal: { id, name: id, actions: KEY_ACTIONS } satisfies Principal };
+  });
   return (header) => {
     const match = header ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
     if (!match) return 'missing';
     const offered = digest(match[1] as string);
     // Compare against every token, so timing does not tell which one matched.
-    let found: string | undefined;
-    for (const token of known) if (timingSafeEqual(offered, token.digest)) found ??= token.id;
-    return found ? { tokenId: found } : 'invalid';
+    let found: Principal | undefined;
+    for (const token of known) if (timingSafeEqual(offered, token.digest)) found ??= token.principal;
+    found ??= keys?.lookup(offered.toString('hex'));
+    return found ? { tokenId: found.id, principal: found } : 'invalid';
   };
+}
+
+/** Which of these tokens an Authorization header carries: its id, or why there is none. */
+export function tokenChecker(tokens: readonly string[]): (header: string | undefined) => { tokenId: string } | 'missing' | 'invalid' {
+  return principalChecker(tokens);
 }
 
 export interface AuthOptions {
   tokens: readonly string[];
+  /** Stored publisher keys (the key ring); without it only `tokens` are known. */
+  keys?: KeyLookup;
   /** Failed attempts one address may make per minute before it is refused for the rest of it. */
   failuresPerMinute: number;
   /** The client's address (behind trusted proxies, the forwarded one). */
@@ -53,11 +77,13 @@ export interface TokenGuard {
    * as a failure, as on any other route; a refused address gets null whatever
    * it sends.
    */
-  check(c: Context): { tokenId: string } | null;
+  check(c: Context): { tokenId: string; principal: Principal } | null;
+  /** The guard, then the action: what a route that only some keys may use puts in front of its handler. */
+  require(action: KeyAction): [MiddlewareHandler<AuthEnv>, MiddlewareHandler<AuthEnv>];
 }
 
 export function tokenGuard(options: AuthOptions): TokenGuard {
-  const check = tokenChecker(options.tokens);
+  const check = principalChecker(options.tokens, options.keys);
   const failures = new WindowLimiter(options.failuresPerMinute, 60_000);
   const logged = new WindowLimiter(1, 60_000, 10_000);
 
@@ -88,6 +114,7 @@ export function tokenGuard(options: AuthOptions): TokenGuard {
     const found = check(c.req.header('authorization'));
     if (typeof found === 'object') {
       c.set('tokenId', found.tokenId);
+      c.set('principal', found.principal);
       await next();
       return;
     }
@@ -111,7 +138,47 @@ export function tokenGuard(options: AuthOptions): TokenGuard {
       failed(c, address, found);
       return null;
     },
+    require: (action) => [middleware, requireAction(action)],
   };
+}
+
+/** After the guard: 403 `forbidden-action` unless the key may do `action`. */
+export function requireAction(action: KeyAction): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const principal = c.get('principal');
+    if (!principal?.actions.includes(action)) {
+      return problem(
+        c,
+        403,
+        'forbidden-action',
+        `the key "${principal?.name ?? 'unknown'}" may not ${action}: it needs the "${action}" action`,
+        { action },
+      );
+    }
+    await next();
+  };
+}
+
+/**
+ * 403 `forbidden-topic` when the key is limited to topics and `topics` (an
+ * item's, new or old) names others; null when it may touch them all.
+ */
+export function forbiddenTopics(c: Context<AuthEnv>, topics: readonly string[]): Response | null {
+  const principal = c.get('principal');
+  const outside = principal ? topicsOutside(principal, topics) : [];
+  return outside.length === 0 ? null : forbiddenTopicsAnswer(c, outside);
+}
+
+/** The 403 `forbidden-topic` naming the topics outside the key's. */
+export function forbiddenTopicsAnswer(c: Context<AuthEnv>, outside: readonly string[]): Response {
+  const principal = c.get('principal');
+  return problem(
+    c,
+    403,
+    'forbidden-topic',
+    `the key "${principal.name}" may not touch ${outside.length === 1 ? 'the topic' : 'the topics'} ${outside.map((t) => `"${t}"`).join(', ')}: it is limited to ${(principal.topics ?? []).join(', ')}`,
+    { topics: outside },
+  );
 }
 
 /** Fixed one-minute windows per token: enough to stop a runaway script. */

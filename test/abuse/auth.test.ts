@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { http } from '../support/http.ts';
 import { cleanup, newItem, startServer, TOKEN } from '../support/server.ts';
+import { until } from '../support/wait.ts';
 
 afterAll(cleanup);
 
@@ -30,12 +31,14 @@ describe('failed authentication', () => {
     // Another address with the right token: published.
     expect((await write(server.url, TOKEN, '127.0.0.61')).status).toBe(201);
 
-    const log = server.output();
+    // The log is written asynchronously: wait for the write's line.
+    const writeLine = /"action":"publish","outcome":"appended","id":"[^"]+","seq":\d+,"token":"token-1","msg":"write"/;
+    const log = await until(() => writeLine.test(server.output()) && server.output(), 'the write logged');
     expect(log.match(/"msg":"authentication failed"/g)).toHaveLength(5);
     expect(log).toContain('"address":"127.0.0.60"');
     expect(log).not.toContain('guess-');
     // Every change is logged with the name of the token that made it.
-    expect(log).toMatch(/"action":"publish","outcome":"appended","id":"[^"]+","seq":\d+,"token":"token-1","msg":"write"/);
+    expect(log).toMatch(writeLine);
     expect(log).not.toContain(TOKEN);
     const metrics = (await http(`${server.url}/metrics`)).body;
     expect(metrics).toMatch(/^newswire_auth_failures_total\{reason="invalid"\} 5$/m);
