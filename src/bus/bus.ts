@@ -9,7 +9,7 @@ export interface BusSink {
 }
 
 export interface Bus {
-  readonly kind: 'local' | 'redis';
+  readonly kind: 'local' | 'redis' | 'ipc';
   /** Starts following the log; returns where fan-out begins. */
   start(sink: BusSink): Promise<{ epoch: string; seq: number }>;
   /** The writer calls this once the log holds the event. */

@@ -2,17 +2,22 @@
 // a Sequencer turns it into "every event once, in seq order": a gap in the
 // messages, a re-subscribe and a periodic look at the log's head all make it
 // read what is missing from the log first.
-import { Redis } from 'ioredis';
+//
+// The subscriber follows the primary as the store's connection does: through
+// Sentinel it asks the sentinels on every reconnect; in a cluster it holds a
+// sharded subscription (SSUBSCRIBE) on the node that owns the channel's slot,
+// found again in the cluster's slot table on every reconnect.
+import { Cluster, type Redis } from 'ioredis';
 import type { NewsEvent } from '../domain/event.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { commandConnectionOptions, type RedisStore, whenReady } from '../store/redis.ts';
+import { connectRedis, connectShardSubscriber } from '../store/redis-target.ts';
 import type { LogHead } from '../store/store.ts';
 import type { Bus, BusSink } from './bus.ts';
 import { Sequencer } from './sequencer.ts';
 
 export interface RedisBusOptions {
-  url: string;
   store: RedisStore;
   logger: Logger;
   metrics: Metrics;
@@ -40,6 +45,8 @@ export class RedisBus implements Bus {
   private recheck = false;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /** Sharded pub/sub (a cluster): SSUBSCRIBE rather than SUBSCRIBE. */
+  private readonly sharded: boolean;
 
   constructor(private readonly options: RedisBusOptions) {
     this.store = options.store;
@@ -47,15 +54,30 @@ export class RedisBus implements Bus {
     this.metrics = options.metrics;
     this.checkMs = options.checkMs ?? 1_000;
     this.probeMs = options.probeMs ?? 1_000;
-    this.sub = new Redis(options.url, {
+    const connection = {
       ...commandConnectionOptions('newswire-bus'),
       // Subscribing again is ours to do, so the gap is filled only once it is live.
       autoResubscribe: false,
       commandTimeout: this.probeMs,
-    });
+    };
+    const client = this.store.client;
+    const target = this.store.target;
+    this.sharded = client instanceof Cluster;
+    this.sub =
+      client instanceof Cluster && target.mode === 'cluster'
+        ? connectShardSubscriber(client, this.store.channel, connection, target.nodes[0] as { host: string; port: number })
+        : (connectRedis(target, connection) as Redis);
     this.sub.on('error', () => {});
-    this.sub.on('message', (channel: string, message: string) => {
+    const onMessage = (channel: string, message: string) => {
       if (channel === this.store.channel) this.onMessage(message);
+    };
+    this.sub.on('message', onMessage);
+    this.sub.on('smessage', onMessage);
+    // A cluster unsubscribes us when the slot changes hands (a failover with the old primary alive, a resharding): subscribe again on its owner.
+    this.sub.on('moved', () => {
+      if (this.closed || !this.subscribed) return;
+      this.logger.info('the events channel moved to another cluster node; subscribing there');
+      this.sub.stream?.destroy();
     });
     this.sub.on('close', () => {
       if (this.subscribed) this.logger.warn('redis subscriber connection lost; fan-out waits for it');
@@ -66,7 +88,7 @@ export class RedisBus implements Bus {
   async start(sink: BusSink): Promise<{ epoch: string; seq: number }> {
     await whenReady(this.sub, this.options.connectTimeoutMs ?? 30_000);
     this.sub.on('ready', () => void this.resubscribe());
-    await this.sub.subscribe(this.store.channel);
+    await this.subscribe();
     this.markSubscribed();
     // Subscribed before reading the head: nothing can fall between the two.
     const log = { head: () => this.head(), readAfter: (after: number, limit: number) => this.store.readAfter(after, limit) };
@@ -132,6 +154,11 @@ export class RedisBus implements Bus {
     else this.early?.push({ event, epoch });
   }
 
+  private async subscribe(): Promise<void> {
+    if (this.sharded) await this.sub.ssubscribe(this.store.channel);
+    else await this.sub.subscribe(this.store.channel);
+  }
+
   private markSubscribed(): void {
     this.subscribed = true;
     this.lastPong = Date.now();
@@ -141,7 +168,7 @@ export class RedisBus implements Bus {
   private async resubscribe(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.sub.subscribe(this.store.channel);
+      await this.subscribe();
     } catch (error) {
       this.logger.warn({ err: error }, 'redis subscribe failed; reconnecting');
       this.sub.stream?.destroy();
