@@ -1,7 +1,7 @@
 // The story page's article: the same markup the server renders
 // (itemPage in src/pages/reader.ts), built in the browser when a correction
 // arrives, and the withdrawal notice that replaces it after a kill.
-import { el, storyKicker, updateLine } from './render.js';
+import { bylineText, el, sourceText, storyKicker, updateLine } from './render.js';
 import { absoluteTime } from './shared/time.js';
 
 function timeElement(iso) {
@@ -16,8 +16,8 @@ export function renderArticle(article, item) {
   const parts = [storyKicker(item), el('h1', 'article-headline', item.headline)];
   if (item.summary) parts.push(el('p', 'article-standfirst', item.summary));
   const meta = el('p', 'article-meta');
-  if (item.byline) meta.append(el('span', 'byline', item.byline));
-  if (item.source) meta.append(el('span', 'source', item.source));
+  if (item.byline) meta.append(el('span', 'byline', bylineText(item.byline)));
+  if (item.source) meta.append(el('span', 'source', sourceText(item.source)));
   const published = el('span', undefined, 'Published ');
   published.append(timeElement(item.publishedAt));
   meta.append(published);
@@ -28,7 +28,8 @@ export function renderArticle(article, item) {
     const img = el('img');
     img.src = item.image.url;
     img.alt = item.image.alt ?? '';
-    figure.append(img, el('figcaption', undefined, item.image.alt ?? ''));
+    // The description is the image's alt text, for those who cannot see it: no caption repeats it.
+    figure.append(img);
     parts.push(figure);
   }
   const body = el('div', 'article-body');

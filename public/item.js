@@ -1,6 +1,7 @@
 // The story page follows its own item by id, whatever its topics become:
 // a correction is shown in place with its change note, and a kill removes
 // the story, leaving only a withdrawal notice with the reason.
+import { createAnnouncer } from './announce.js';
 import { renderArticle, withdrawArticle } from './article.js';
 import { NewsClient } from './client.js';
 import { connectionIndicator } from './status.js';
@@ -11,6 +12,10 @@ const notice = document.getElementById('article-notice');
 const id = main.dataset.id;
 let version = Number(main.dataset.version);
 let withdrawn = false;
+let priority = [...main.classList].find((name) => name.startsWith('priority-'))?.slice('priority-'.length);
+// The visible notice is not a live region: each change is spoken once, from these.
+const announcer = createAnnouncer(document.getElementById('announce-polite'), document.getElementById('announce-assertive'));
+const ALERTS = { flash: 'Flash', bulletin: 'Bulletin' };
 
 function tell(text, kind) {
   notice.textContent = text;
@@ -22,9 +27,16 @@ function correct(item) {
   if (withdrawn || item.version <= version) return;
   version = item.version;
   main.dataset.version = String(version);
+  const raised = ALERTS[item.priority] && !ALERTS[priority];
+  main.classList.replace(`priority-${priority}`, `priority-${item.priority}`);
+  priority = item.priority;
   renderArticle(article, item);
   document.title = `${item.headline} · ${document.title.split(' · ').pop()}`;
-  tell(`This story was updated${item.changeNote ? `: ${item.changeNote}` : '.'}`, 'updated');
+  const text = `This story was updated${item.changeNote ? `: ${item.changeNote}` : '.'}`;
+  tell(text, 'updated');
+  // A story raised to flash or bulletin interrupts; any other correction waits its turn.
+  if (raised) announcer.alert(`${ALERTS[item.priority]}: ${item.headline}. ${text}`);
+  else announcer.now(text);
 }
 
 function withdraw(reason) {
@@ -33,7 +45,15 @@ function withdraw(reason) {
   main.classList.add('withdrawn');
   withdrawArticle(article, reason);
   document.title = `Withdrawn · ${document.title.split(' · ').pop()}`;
-  tell(`This story was withdrawn${reason ? `: ${reason}` : '.'}`, 'withdrawn');
+  // Nothing of the story stays in the head either: no structured data, no preview tags.
+  for (const node of document.head.querySelectorAll(
+    'script[type="application/ld+json"], meta[name="description"], meta[property^="og:"], meta[property^="article:"], meta[name^="twitter:"]',
+  )) {
+    node.remove();
+  }
+  const text = `This story was withdrawn${reason ? `: ${reason}` : '.'}`;
+  tell(text, 'withdrawn');
+  announcer.now(text);
   client.close();
 }
 

@@ -50,6 +50,22 @@ function toLocalInput(iso) {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
+/**
+ * The body as the editor would have typed it: the server turns plain text
+ * into paragraphs, so a body of plain paragraphs goes back to plain text
+ * (blank lines between them). Any other markup is shown as it is.
+ */
+export function editableBody(html) {
+  if (!html) return '';
+  const template = document.createElement('template');
+  template.innerHTML = html;
+  const blocks = [...template.content.childNodes].filter((node) => !(node.nodeType === Node.TEXT_NODE && !node.textContent.trim()));
+  const plain = blocks.every(
+    (node) => node.nodeName === 'P' && node.attributes.length === 0 && [...node.childNodes].every((child) => child.nodeType === Node.TEXT_NODE),
+  );
+  return plain ? blocks.map((node) => node.textContent).join('\n\n') : html;
+}
+
 export function fillItem(form, item) {
   const set = (name, value) => {
     form.elements.namedItem(name).value = value ?? '';
@@ -57,10 +73,13 @@ export function fillItem(form, item) {
   set('headline', item.headline);
   set('topics', item.topics.join(', '));
   for (const name of TEXT_FIELDS) set(name, item[name]);
-  set('body', item.body);
+  set('body', editableBody(item.body));
   set('image-url', item.image?.url);
   set('image-alt', item.image?.alt);
   for (const name of DATE_FIELDS) set(name, item[name] ? toLocalInput(item[name]) : '');
+  // Dates wait behind a disclosure; an item that has one shows them.
+  const dates = form.querySelector('#schedule-fields');
+  if (dates) dates.open = DATE_FIELDS.some((name) => item[name]);
   set('id', item.id);
   set('changeNote', '');
   for (const radio of form.querySelectorAll('input[name="priority"]')) radio.checked = radio.value === item.priority;
@@ -132,6 +151,9 @@ export function showErrors(form, summary, errors, sent, extra = []) {
   }
   for (const [name, messages] of byField) {
     const field = form.querySelector(`[data-field="${name}"]`);
+    // A field with an error is never left behind a closed disclosure.
+    const disclosure = field.closest('details');
+    if (disclosure) disclosure.open = true;
     const message = field.querySelector('.field-error');
     message.textContent = messages.join(' · ');
     message.hidden = false;

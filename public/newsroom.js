@@ -3,7 +3,9 @@
 // what readers see.
 import { NewsClient } from './client.js';
 import { findCard, markFresh, remove, upsert } from './live-list.js';
-import { describeFailure, NetworkError, request } from './newsroom-api.js';
+import { describeFailure, NetworkError, request, tokenRefused } from './newsroom-api.js';
+import { createDesk } from './newsroom-desk.js';
+import { historyButton, showHistory } from './newsroom-history.js';
 import { clearErrors, fillItem, readItem, showErrors } from './newsroom-form.js';
 import { absoluteTime, dropExpired, itemHref, refreshTimes, relativeTime, storyCard } from './render.js';
 import { connectionIndicator } from './status.js';
@@ -95,6 +97,7 @@ $('token-form').addEventListener('submit', (event) => {
   say('Token set for this tab.');
   form.elements.namedItem('headline').focus();
   void loadScheduled();
+  desk.refresh();
 });
 
 $('token-forget').addEventListener('click', () => {
@@ -107,6 +110,12 @@ $('token-forget').addEventListener('click', () => {
 function say(text, tone = 'ok') {
   formStatus.textContent = text;
   formStatus.dataset.tone = tone;
+}
+
+/** After an action whose control is gone (a reset form, a closed dialog): focus lands on what happened. */
+function sayAndFocus(text, tone) {
+  say(text, tone);
+  formStatus.focus({ preventScroll: false });
 }
 
 /** What the button will do: publish, schedule, or (for a held item) save it or publish it now. */
@@ -220,6 +229,11 @@ form.addEventListener('submit', async (event) => {
     pendingId ??= makeId();
     body = { ...input, id: pendingId };
   }
+  // A flash interrupts every reader: it goes out only once confirmed (a correction of one does not re-alert).
+  if (body.priority === 'flash' && correcting?.item.priority !== 'flash' && !(await desk.confirmFlash(body))) {
+    say('Not sent: the flash was cancelled.', 'info');
+    return;
+  }
 
   setBusy(true, correcting ? 'Publishing correction…' : 'Publishing…');
   say('');
@@ -240,17 +254,17 @@ form.addEventListener('submit', async (event) => {
     const item = response.body.item;
     clearForm();
     const when = absoluteTime(item.embargoUntil);
-    if (response.body.unchanged) say(`No change: “${item.headline}” is already scheduled like this.`, 'info');
-    else say(`Scheduled: “${item.headline}” goes out ${when}. Readers see nothing until then.`);
+    if (response.body.unchanged) sayAndFocus(`No change: “${item.headline}” is already scheduled like this.`, 'info');
+    else sayAndFocus(`Scheduled: “${item.headline}” goes out ${when}. Readers see nothing until then.`);
     apply({ event: 'scheduled', item });
     return;
   }
   if (response.status === 200 || response.status === 201) {
     const item = response.body.item;
     clearForm();
-    if (response.body.unchanged) say(`No change: “${item.headline}” already reads like this.`, 'info');
-    else if (correcting && item.version > 1) say(`Correction published: “${item.headline}” is now version ${item.version}.`);
-    else say(`Published: “${item.headline}” (id ${item.id}).`);
+    if (response.body.unchanged) sayAndFocus(`No change: “${item.headline}” already reads like this.`, 'info');
+    else if (correcting && item.version > 1) sayAndFocus(`Correction published: “${item.headline}” is now version ${item.version}.`);
+    else sayAndFocus(`Published: “${item.headline}” (id ${item.id}).`);
     apply({ event: item.version === 1 ? 'published' : 'updated', item });
     return;
   }
@@ -262,7 +276,11 @@ form.addEventListener('submit', async (event) => {
     showErrors(form, summary, response.body.error.fields, body);
     return;
   }
-  if (response.status === 401 || response.status === 403) {
+  if (response.body?.error?.code === 'forbidden-topic') {
+    showErrors(form, summary, [{ path: 'topics', message: response.body.error.message }], body);
+    return;
+  }
+  if (tokenRefused(response)) {
     showErrors(form, summary, [], null, [describeFailure(response)]);
     tokenProblem(describeFailure(response));
     return;
@@ -351,6 +369,7 @@ function recentRow(item) {
   } else {
     actions.append(
       actionButton('Correct', 'correct', item.headline),
+      historyButton(item),
       actionButton('Withdraw', 'withdraw', item.headline, 'button button-small button-danger-outline'),
     );
   }
@@ -364,6 +383,7 @@ recentList.addEventListener('click', async (event) => {
   if (!button) return;
   const item = items.get(button.closest('li').dataset.id);
   if (!item) return;
+  if (button.dataset.action === 'history') return void showHistory(item, getToken());
   if (button.dataset.action !== 'correct') {
     openWithdraw(item);
     return;
@@ -401,6 +421,7 @@ function updateCount() {
 
 /** Applies one change to every view, ignoring anything older than what is shown. */
 function apply({ event, item }) {
+  if (event === 'retracted') desk.killed(item.id, items.get(item.id)?.headline);
   if (event === 'retracted' || event === 'cancelled') {
     items.delete(item.id);
     remove(recentList, item.id);
@@ -579,10 +600,17 @@ withdrawForm.addEventListener('submit', async (event) => {
     dialog.close();
     const cancelled = response.body?.item?.status === 'cancelled';
     apply({ event: cancelled ? 'cancelled' : 'retracted', item: { id: item.id } });
-    if (cancelled) say(`Cancelled: “${item.headline}” will not be published.`);
+    if (cancelled) sayAndFocus(`Cancelled: “${item.headline}” will not be published.`);
     // The embargo lifted just before the cancel arrived: the server withdrew it instead.
-    else if (isHeld(item)) say(`“${item.headline}” had just been published, so it was withdrawn.`, 'warn');
-    else say(`Withdrawn: “${item.headline}”.`);
+    else if (isHeld(item)) sayAndFocus(`“${item.headline}” had just been published, so it was withdrawn.`, 'warn');
+    else sayAndFocus(`Withdrawn: “${item.headline}”.`);
+    return;
+  }
+  // Gone already: a retry whose first attempt (its answer lost) withdrew it, or another editor did.
+  if (response.status === 410) {
+    dialog.close();
+    apply({ event: 'retracted', item: { id: item.id } });
+    sayAndFocus(`Withdrawn: “${item.headline}” (it already was).`);
     return;
   }
   const fields = response.body?.error?.fields;
@@ -598,7 +626,7 @@ withdrawForm.addEventListener('submit', async (event) => {
     if (other.length) dialogError(other.map((f) => `${f.path}: ${f.message}`).join(' · '));
     return;
   }
-  if (response.status === 401 || response.status === 403) {
+  if (tokenRefused(response)) {
     dialog.close();
     tokenProblem(describeFailure(response));
     return;
@@ -606,10 +634,62 @@ withdrawForm.addEventListener('submit', async (event) => {
   dialogError(describeFailure(response));
 });
 
+// ---- the flash path ----
+
+let pendingFlash = null;
+
+/** Sends a headline-only flash once confirmed; true once the server holds it. */
+async function publishFlash(input) {
+  const token = getToken();
+  if (!token) {
+    tokenProblem('Enter your publisher token to send a flash.');
+    return false;
+  }
+  if (busy) return false;
+  if (!(await desk.confirmFlash(input))) {
+    say('Not sent: the flash was cancelled.', 'info');
+    $('flash-headline').focus();
+    return false;
+  }
+  // The same words retried keep their id: a retry after a lost answer never sends twice.
+  if (pendingFlash?.headline !== input.headline) pendingFlash = { headline: input.headline, id: makeId() };
+  busy = true;
+  let response;
+  try {
+    response = await request('POST', '/api/v1/items', { body: { ...input, id: pendingFlash.id }, token });
+  } catch {
+    sayAndFocus('The server could not be reached: the flash may or may not be out. Send it again: a retry never sends twice.', 'warn');
+    return false;
+  } finally {
+    busy = false;
+  }
+  if (response.status === 200 || response.status === 201) {
+    pendingFlash = null;
+    const item = response.body.item;
+    apply({ event: 'published', item });
+    sayAndFocus(`Flash sent: “${item.headline}” (${item.topics.join(', ')}).`);
+    return true;
+  }
+  if (response.status === 401 || response.status === 403) {
+    tokenProblem(describeFailure(response));
+    return false;
+  }
+  const fields = response.body?.error?.fields;
+  const problem = Array.isArray(fields) ? fields.map((f) => `${f.path}: ${f.message}`).join(' · ') : describeFailure(response);
+  const error = $('flash-error');
+  error.textContent = problem;
+  error.hidden = false;
+  $('flash-headline').focus();
+  return false;
+}
+
+const desk = createDesk({ getToken, publish: publishFlash });
+
 // ---- start ----
 
 renderToken();
 load();
+desk.refresh();
 setInterval(() => {
   refreshTimes(document);
   refreshReleaseTimes();

@@ -4,7 +4,10 @@
 const KEY = 'newswire:desktop-alerts';
 
 export function desktopAlerts(button) {
-  const supported = typeof Notification === 'function' && Boolean(button);
+  // Phones show notifications only through a service worker (the Alerts button),
+  // and insecure pages never: offer the button only where it can work.
+  const touchOnly = window.matchMedia?.('(hover: none) and (pointer: coarse)').matches || navigator.userAgentData?.mobile === true;
+  const supported = typeof Notification === 'function' && Boolean(button) && window.isSecureContext && !touchOnly;
   let wanted = false;
   try {
     wanted = localStorage.getItem(KEY) === 'on';

@@ -4,11 +4,13 @@ import { NewsClient } from './client.js';
 import { findCard, markFresh, remove, upsert } from './live-list.js';
 import { desktopAlerts } from './notify.js';
 import { pushAlerts } from './push.js';
-import { absoluteTime, dropExpired, guardImage, isAlert, itemHref, refreshTimes, relativeTime, storyCard } from './render.js';
+import { absoluteTime, dropExpired, guardImage, isAlert, itemHref, refreshTimes, relativeTime, storyCard, topicHref } from './render.js';
 import { connectionIndicator } from './status.js';
 
 const LABEL = { flash: 'Flash', bulletin: 'Bulletin' };
 const MAX_STORIES = 100;
+/** Section links a live page may grow to: a topic that appears after the first paint gets one. */
+const MAX_SECTION_LINKS = 12;
 
 const list = document.getElementById('stories');
 const empty = document.getElementById('empty');
@@ -141,8 +143,28 @@ function leftThisPage(item) {
   return topics !== null && !item.topics.some((topic) => topics.includes(topic));
 }
 
+const sectionList = document.querySelector('nav.sections ul');
+
+/** A story in a topic the section links do not name yet: link it (the server's next render ranks it). */
+function linkNewTopics(item) {
+  if (!sectionList) return;
+  const named = new Set([...sectionList.querySelectorAll('a[data-topic]')].map((link) => link.dataset.topic));
+  for (const topic of item.topics) {
+    if (named.has(topic) || sectionList.children.length >= MAX_SECTION_LINKS + 1) continue;
+    const link = document.createElement('a');
+    link.href = topicHref(topic);
+    link.dataset.topic = topic;
+    link.textContent = topic.replaceAll('-', ' ');
+    const entry = document.createElement('li');
+    entry.append(link);
+    sectionList.append(entry);
+    named.add(topic);
+  }
+}
+
 function onEvent(frame) {
   const { item } = frame;
+  if (frame.event === 'published') linkNewTopics(item);
   if (frame.event === 'updated' && leftThisPage(item)) {
     remove(list, item.id);
     hideBannerFor(item.id);

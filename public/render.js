@@ -2,15 +2,20 @@
 // (src/pages/cards.ts), built with textContent only, so untrusted text can
 // never become markup.
 
+import { bylineText, sourceText } from './shared/credit.js';
 import { absoluteTime, relativeTime } from './shared/time.js';
 
-export { absoluteTime, relativeTime };
+export { absoluteTime, bylineText, relativeTime, sourceText };
 
 const LABELS = { flash: 'Flash', bulletin: 'Bulletin', urgent: 'Urgent' };
 
 /** Flash and bulletin interrupt; the rest wait their turn. */
 export function isAlert(item) {
   return item.priority === 'flash' || item.priority === 'bulletin';
+}
+
+export function topicHref(topic) {
+  return `/?topics=${encodeURIComponent(topic)}`;
 }
 
 export function itemHref(item) {
@@ -66,7 +71,7 @@ export function storyKicker(item) {
   if (label) kicker.append(el('span', `label label-${item.priority}`, label));
   for (const topic of item.topics) {
     const link = el('a', 'topic', topic.replaceAll('-', ' '));
-    link.href = `/?topics=${encodeURIComponent(topic)}`;
+    link.href = topicHref(topic);
     kicker.append(link);
   }
   return kicker;
@@ -108,8 +113,8 @@ export function storyCard(item) {
 
   const meta = el('p', 'story-meta');
   meta.append(timeElement(item.publishedAt, 'rel'));
-  if (item.source) meta.append(el('span', 'source', item.source));
-  if (item.byline) meta.append(el('span', 'byline', item.byline));
+  if (item.source) meta.append(el('span', 'source', sourceText(item.source)));
+  if (item.byline) meta.append(el('span', 'byline', bylineText(item.byline)));
   text.append(meta);
 
   if (item.version > 1) text.append(updateLine(item, timeElement(item.updatedAt, 'rel')));

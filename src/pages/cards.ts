@@ -1,6 +1,7 @@
 // Server-rendered story card. public/render.js builds the same markup in the
 // browser for live items; keep the two in step.
 import type { Item } from '../domain/item.ts';
+import { bylineText, sourceText } from '../shared/credit.js';
 import { html, type Markup } from './html.ts';
 import { absoluteTime, relativeTime } from './time.ts';
 
@@ -26,8 +27,8 @@ export function storyCard(item: Item, now = Date.now()): Markup {
     (topic) => html`<a class="topic" href="${topicHref(topic)}">${topicName(topic)}</a>`,
   )}</p><h2 class="story-headline" id="headline-${item.id}"><a href="${itemHref(item)}"${lang ? html` lang="${lang}"` : ''}>${item.headline}</a></h2>${
     item.summary ? html`<p class="story-summary"${lang ? html` lang="${lang}"` : ''}>${item.summary}</p>` : ''
-  }<p class="story-meta">${timeTag(item.publishedAt, now)}${item.source ? html`<span class="source">${item.source}</span>` : ''}${
-    item.byline ? html`<span class="byline">${item.byline}</span>` : ''
+  }<p class="story-meta">${timeTag(item.publishedAt, now)}${item.source ? html`<span class="source">${sourceText(item.source)}</span>` : ''}${
+    item.byline ? html`<span class="byline">${bylineText(item.byline)}</span>` : ''
   }</p>${
     item.version > 1
       ? html`<p class="story-update"><strong class="updated-mark">Updated</strong> ${timeTag(item.updatedAt, now)}${

@@ -22,6 +22,8 @@ export interface ShellOptions {
   /** Rendered below the masthead bar (section links). */
   nav?: Markup;
   robots?: string;
+  /** Extra head markup: canonical link, structured data, link-preview tags. */
+  head?: Markup;
   /** A line under the name, e.g. the date. */
   dateline?: string;
   body: Markup;
@@ -37,7 +39,7 @@ export function shell(options: ShellOptions): string {
 <title>${options.title}</title>
 ${options.description ? html`<meta name="description" content="${options.description}">` : ''}
 ${options.robots ? html`<meta name="robots" content="${options.robots}">` : ''}
-<meta name="color-scheme" content="light dark">
+${options.head ?? ''}<meta name="color-scheme" content="light dark">
 <meta name="theme-color" content="#ffffff">
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 ${(options.feeds ?? []).map(

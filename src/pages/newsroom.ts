@@ -62,6 +62,7 @@ export function newsroomPage(siteTitle: string): string {
     robots: 'noindex, nofollow',
     scripts: ['newsroom.js'],
     stylesheets: ['site.css', 'newsroom.css'],
+    footer: html`<p><a href="/">${siteTitle}</a> · <a href="/docs/api">API reference</a></p>`,
     tools: html`<span class="desk-name">Newsroom</span><div class="masthead-tools">${connectionStatus()}<p id="token-state" class="token-state" hidden><span>Token set for this tab</span> <button type="button" id="token-forget" class="button button-quiet">Forget token</button></p></div>`,
     body: html`<main id="main" class="console" tabindex="-1">
 <h1 class="visually-hidden">Newsroom console</h1>
@@ -75,6 +76,15 @@ export function newsroomPage(siteTitle: string): string {
 </section>
 <div class="console-grid">
 <section class="panel editor" aria-labelledby="editor-title">
+<form id="flash-form" class="flash-form" aria-labelledby="flash-title" novalidate>
+<div class="flash-head"><h2 id="flash-title">Flash</h2><p class="shortcut-hint" id="flash-shortcut">Press <kbd>F</kbd> from anywhere (<kbd>Alt</kbd>+<kbd>Shift</kbd>+<kbd>F</kbd> while typing); <kbd>Enter</kbd> sends, after a confirmation</p></div>
+<label for="flash-headline">Flash headline</label>
+<p class="field-error" id="flash-error" hidden></p>
+<textarea id="flash-headline" name="flash-headline" rows="2" maxlength="${LIMITS.headlineLength}" aria-keyshortcuts="F Alt+Shift+F" aria-describedby="flash-shortcut flash-error" spellcheck="true"></textarea>
+<div class="flash-row"><label for="flash-topics">Topics</label><input id="flash-topics" name="flash-topics" type="text" autocomplete="off" spellcheck="false" aria-describedby="flash-topics-hint" placeholder="world"><button type="submit" class="button button-danger">Send flash…</button></div>
+<p class="hint" id="flash-topics-hint">The desk’s topics for every flash, remembered on this device.</p>
+<label class="checkbox shortcut-choice"><input type="checkbox" id="flash-single-key" checked> <kbd>F</kbd> alone opens this form (turn off if it gets in the way of your keyboard or speech software)</label>
+</form>
 <div class="panel-head"><h2 id="editor-title">New item</h2><span id="editor-mode" class="mode-tag" hidden></span></div>
 <div id="error-summary" class="error-summary" role="alert" tabindex="-1" hidden><h3>The item was not saved</h3><ul id="error-list"></ul></div>
 <form id="item-form" class="item-form" novalidate>
@@ -92,10 +102,13 @@ ${field({ name: 'url', label: 'Link to the original story', kind: 'url', placeho
 ${field({ name: 'image-url', label: 'Image URL', kind: 'url', placeholder: 'https://', inputmode: 'url' })}
 ${field({ name: 'image-alt', label: 'Image description (alt text)' })}
 </div>
+<details class="more-fields" id="schedule-fields">
+<summary>Embargo and expiry</summary>
 <div class="field-row">
 ${field({ name: 'embargoUntil', label: 'Embargo until', kind: 'datetime-local', hint: 'Your local time. Held out of sight until then, then published by the server' })}
 ${field({ name: 'expiresAt', label: 'Expires', kind: 'datetime-local', hint: 'Your local time. Readers stop seeing it then' })}
 </div>
+</details>
 <div class="field-row">
 ${field({ name: 'language', label: 'Language', hint: 'BCP 47 tag, e.g. en, pt-BR', placeholder: 'en' })}
 </div>
@@ -109,14 +122,25 @@ ${field({ name: 'changeNote', label: 'Change note', kind: 'textarea', rows: 2, h
 <button type="button" id="cancel-correction" class="button" hidden>Cancel correction</button>
 <button type="button" id="clear" class="button button-quiet">Clear form</button>
 </div>
-<p id="form-status" class="form-status" role="status"></p>
+<p id="form-status" class="form-status" role="status" tabindex="-1"></p>
 </form>
 </section>
+<div class="desk-column">
 <section class="panel recent" aria-labelledby="recent-title">
 <div class="panel-head"><h2 id="recent-title">Recent items</h2><button type="button" id="refresh" class="button button-quiet">Refresh</button></div>
 <p id="recent-status" class="panel-note" role="status">Loading…</p>
 <ol id="recent-list" class="recent-list"></ol>
 </section>
+<section class="panel readers" aria-labelledby="readers-title">
+<div class="panel-head"><h2 id="readers-title">Readers now</h2><span id="readers-total" class="readers-total"></span></div>
+<ul id="readers-list" class="readers-list"><li class="readers-none">Counted once the token is set.</li></ul>
+</section>
+<section class="panel kills" aria-labelledby="kills-title">
+<div class="panel-head"><h2 id="kills-title">Killed</h2></div>
+<p id="kill-status" class="panel-note" role="status"></p>
+<ol id="kill-list" class="kill-list"></ol>
+</section>
+</div>
 <section class="panel preview" aria-labelledby="preview-title">
 <div class="panel-head"><h2 id="preview-title">What readers see</h2><a href="/" target="_blank" rel="noopener" class="panel-link">Open the reader page</a></div>
 <div id="preview" class="stories preview-stories" aria-live="off"></div>
@@ -137,6 +161,17 @@ ${field({ name: 'changeNote', label: 'Change note', kind: 'textarea', rows: 2, h
 <div class="form-actions">
 <button type="submit" id="withdraw-confirm" class="button button-danger">Withdraw item</button>
 <button type="button" id="withdraw-cancel" class="button">Keep it</button>
+</div>
+</form>
+</dialog>
+<dialog id="flash-dialog" class="dialog dialog-flash" aria-labelledby="flash-confirm-title" aria-describedby="flash-confirm-reach">
+<form method="dialog">
+<h2 id="flash-confirm-title">Send this flash?</h2>
+<p id="flash-confirm-headline" class="withdraw-headline"></p>
+<p class="hint" id="flash-confirm-reach"></p>
+<div class="form-actions">
+<button type="submit" value="send" id="flash-confirm-send" class="button button-danger">Send flash</button>
+<button type="submit" value="cancel" class="button">Cancel</button>
 </div>
 </form>
 </dialog>`,

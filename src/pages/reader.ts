@@ -1,8 +1,12 @@
 // The reader page: first paint lists the latest items (server-rendered), then
 // /assets/reader.js keeps it live over the WebSocket from the page's cursor.
 import type { Item } from '../domain/item.ts';
+import { bylineText, sourceText } from '../shared/credit.js';
+import type { HistoryEntry } from '../store/store.ts';
 import { isAlert, itemHref, priorityLabel, storyCard, timeTag, topicHref, topicName } from './cards.ts';
+import { storyHistory } from './history.ts';
 import { html, type Markup, trusted } from './html.ts';
+import { listingHead, type SiteInfo, storyHead } from '../seo/structured-data.ts';
 import { connectionStatus, type FeedLink, shell } from './layout.ts';
 import { absoluteTime } from './time.ts';
 
@@ -10,27 +14,39 @@ export interface ReaderPageOptions {
   siteTitle: string;
   topics: string[] | null;
   items: Item[];
+  /** The latest items of every topic, for the section links (a topic page's own items name only its topics). */
+  sectionItems?: Item[];
   cursor: string;
   now?: number;
+  /** The public base for the canonical link and link previews. */
+  baseUrl: string;
 }
 
 /** A breaking banner on first paint when an alert is this fresh. */
 const BANNER_MAX_AGE_MS = 60 * 60_000;
 const SECTION_LINKS = 8;
+/** Places kept for the newest topics: one that has just appeared has too few stories to rank. */
+const NEWEST_LINKS = 2;
 
-/** The topics most present in the list, for the section links. */
+/** The topics most present in the latest items, then the newest ones, for the section links. */
 function sections(items: Item[], current: string[] | null): string[] {
   const counts = new Map<string, number>();
-  for (const item of items) for (const topic of item.topics) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+  const newest: string[] = [];
+  for (const item of items) {
+    for (const topic of item.topics) {
+      counts.set(topic, (counts.get(topic) ?? 0) + 1);
+      if (newest.length < NEWEST_LINKS && !newest.includes(topic)) newest.push(topic);
+    }
+  }
   const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([t]) => t);
-  const picked = [...(current ?? []), ...ranked.filter((t) => !current?.includes(t))];
-  return picked.slice(0, Math.max(SECTION_LINKS, current?.length ?? 0));
+  const picked = new Set([...(current ?? []), ...ranked.slice(0, SECTION_LINKS - NEWEST_LINKS), ...newest, ...ranked]);
+  return [...picked].slice(0, Math.max(SECTION_LINKS, current?.length ?? 0));
 }
 
 function sectionNav(items: Item[], current: string[] | null): Markup {
   const only = current?.length === 1 ? current[0] : undefined;
   return html`<nav class="sections" aria-label="Sections"><ul><li><a href="/"${current ? '' : html` aria-current="page"`}>All news</a></li>${sections(items, current).map(
-    (topic) => html`<li><a href="${topicHref(topic)}"${topic === only ? html` aria-current="page"` : ''}>${topicName(topic)}</a></li>`,
+    (topic) => html`<li><a href="${topicHref(topic)}" data-topic="${topic}"${topic === only ? html` aria-current="page"` : ''}>${topicName(topic)}</a></li>`,
   )}</ul></nav>`;
 }
 
@@ -38,7 +54,7 @@ function banner(items: Item[], now: number): Markup {
   const alert = items.find((item) => isAlert(item) && now - Date.parse(item.publishedAt) < BANNER_MAX_AGE_MS);
   return html`<aside id="breaking" class="breaking${alert ? html` breaking-${alert.priority}` : ''}" aria-label="Breaking news"${alert ? html` data-id="${alert.id}"` : ' hidden'}><div class="breaking-inner"><span class="breaking-label">${alert ? (alert.priority === 'flash' ? 'Flash' : 'Bulletin') : 'Breaking'}</span><a class="breaking-headline" href="${alert ? itemHref(alert) : '/'}">${alert?.headline ?? ''}</a>${
     alert ? timeTag(alert.publishedAt, now, 'rel breaking-time') : html`<time class="rel breaking-time"></time>`
-  }<button type="button" class="breaking-close" aria-label="Dismiss the breaking news banner">×</button></div></aside>`;
+  }<button type="button" class="breaking-close"><span aria-hidden="true">×</span><span class="visually-hidden">Dismiss the breaking news banner</span></button></div></aside>`;
 }
 
 function feedLinks(topics: string[] | null, siteTitle: string): FeedLink[] {
@@ -78,16 +94,19 @@ export function readerPage(options: ReaderPageOptions): string {
   const named = topics ? topics.map(topicName).join(', ') : 'Latest news';
   const heading = named.charAt(0).toUpperCase() + named.slice(1);
   const feeds = feedLinks(topics, siteTitle);
+  const title = topics ? `${heading} · ${siteTitle}` : `${siteTitle}: latest news`;
+  const description = `Breaking news as it happens${topics ? `: ${heading}` : ''}.`;
   return shell({
     siteTitle,
-    title: topics ? `${heading} · ${siteTitle}` : `${siteTitle}: latest news`,
-    description: `Breaking news as it happens${topics ? `: ${heading}` : ''}.`,
+    title,
+    description,
+    head: listingHead({ siteTitle, baseUrl: options.baseUrl }, topics, title, description),
     bodyClass: 'reader',
     dateline: new Date(now).toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }),
     scripts: ['reader.js'],
     feeds,
     tools: html`<div class="masthead-tools">${connectionStatus()}<button type="button" id="alerts-toggle" class="button button-quiet" aria-pressed="false" hidden>Desktop alerts</button><button type="button" id="push-toggle" class="button button-quiet" aria-pressed="false" aria-haspopup="dialog" hidden>Alerts</button></div>`,
-    nav: sectionNav(items, topics),
+    nav: sectionNav(options.sectionItems ?? items, topics),
     body: html`${banner(items, now)}
 <main id="main" class="latest" tabindex="-1">
 <div class="latest-head"><h1>${heading}</h1><p class="latest-note">New stories appear here as they are published.</p></div>
@@ -101,29 +120,33 @@ ${pushDialog(topics)}
 <div id="announce-assertive" class="visually-hidden" aria-live="assertive" aria-atomic="true"></div>`,
     footer: html`<p>Follow ${topics ? heading : 'every story'} in a feed reader: ${feeds.map(
       (feed, index) =>
-        html`${index ? ' · ' : ''}${topics ? html`${topicName(feed.topic)}: ` : ''}<a href="/feeds/${feed.topic}.rss">RSS</a>, <a href="/feeds/${feed.topic}.atom">Atom</a>, <a href="/feeds/${feed.topic}.json">JSON Feed</a>`,
+        // Each topic is named only when there are several to tell apart.
+        html`${index ? ' · ' : ''}${feeds.length > 1 ? html`${topicName(feed.topic)}: ` : ''}<a href="/feeds/${feed.topic}.rss">RSS</a>, <a href="/feeds/${feed.topic}.atom">Atom</a>, <a href="/feeds/${feed.topic}.json">JSON Feed</a>`,
     )}</p>`,
   });
 }
 
-export function itemPage(siteTitle: string, item: Item): string {
+/** `history`: the item's versions (public part), shown as its update history. */
+export function itemPage(site: SiteInfo, item: Item, history: readonly HistoryEntry[] = []): string {
+  const { siteTitle } = site;
   const lang = item.language ?? 'en';
   return shell({
     siteTitle,
     title: `${item.headline} · ${siteTitle}`,
     description: item.summary,
+    head: storyHead(item, site),
     lang: 'en',
     bodyClass: 'article-page',
     scripts: ['item.js'],
     feeds: item.topics.map((topic) => ({ title: `${siteTitle}: ${topicName(topic)}`, topic })),
     tools: html`<div class="masthead-tools">${connectionStatus()}</div>`,
     body: html`<main id="main" class="article priority-${item.priority}" data-id="${item.id}" data-version="${item.version}">
-<p id="article-notice" class="article-notice" role="status" hidden></p>
+<p id="article-notice" class="article-notice" hidden></p>
 <article lang="${lang}">
 <p class="story-kicker">${priorityLabel(item)}${item.topics.map((topic) => html`<a class="topic" href="${topicHref(topic)}">${topicName(topic)}</a>`)}</p>
 <h1 class="article-headline">${item.headline}</h1>
 ${item.summary ? html`<p class="article-standfirst">${item.summary}</p>` : ''}
-<p class="article-meta">${item.byline ? html`<span class="byline">${item.byline}</span>` : ''}${item.source ? html`<span class="source">${item.source}</span>` : ''}<span>Published <time datetime="${item.publishedAt}">${absoluteTime(item.publishedAt)}</time></span></p>
+<p class="article-meta">${item.byline ? html`<span class="byline">${bylineText(item.byline)}</span>` : ''}${item.source ? html`<span class="source">${sourceText(item.source)}</span>` : ''}<span>Published <time datetime="${item.publishedAt}">${absoluteTime(item.publishedAt)}</time></span></p>
 ${
   item.version > 1
     ? html`<p class="story-update"><strong class="updated-mark">Updated</strong> <time datetime="${item.updatedAt}">${absoluteTime(item.updatedAt)}</time>${
@@ -131,11 +154,14 @@ ${
       }</p>`
     : ''
 }
-${item.image ? html`<figure class="article-figure story-media"><img src="${item.image.url}" alt="${item.image.alt}"><figcaption>${item.image.alt}</figcaption></figure>` : ''}
+${item.image ? html`<figure class="article-figure story-media"><img src="${item.image.url}" alt="${item.image.alt}"></figure>` : ''}
 <div class="article-body">${item.body ? trusted(item.body) : ''}</div>
 ${item.url ? html`<p class="article-source-link"><a href="${item.url}" rel="noopener noreferrer">Read the original story</a></p>` : ''}
 </article>
+${storyHistory(history)}
 <p class="article-back"><a href="/">← Latest news</a></p>
-</main>`,
+</main>
+<div id="announce-polite" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
+<div id="announce-assertive" class="visually-hidden" aria-live="assertive" aria-atomic="true"></div>`,
   });
 }

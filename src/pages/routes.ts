@@ -10,7 +10,7 @@ import { itemKey } from '../domain/event.ts';
 import { ID_PATTERN } from '../domain/item.ts';
 import { acceptedCodings, type Compressed, chooseVariant, compressOnce } from '../http/encoding.ts';
 import { parseTopicsParam } from '../realtime/protocol.ts';
-import type { Store } from '../store/store.ts';
+import type { HistoryEntry, Store } from '../store/store.ts';
 import { listKeys, type View, type ViewCache, viewItems } from '../views/views.ts';
 import { badRequestPage, notFoundPage, withdrawnPage } from './layout.ts';
 import { newsroomPage } from './newsroom.ts';
@@ -27,12 +27,16 @@ export interface PageOptions {
   snapshotItems: number;
   /** Topics one page may combine: each costs a list read. */
   maxTopics: number;
+  /** The public base (PUBLIC_URL) for canonical links and structured data. */
+  baseUrl: () => string;
 }
 
 export function pageRoutes(options: PageOptions): Hono {
   const { store, views, siteTitle } = options;
   const pages = new Hono();
   const rendered = new WeakMap<View, { page: Promise<Compressed>; at: number }>();
+  /** A corrected story's history, read once per view of it, like its page. */
+  const histories = new WeakMap<View, Promise<HistoryEntry[]>>();
   const notFound = notFoundPage(siteTitle);
 
   /**
@@ -69,6 +73,8 @@ export function pageRoutes(options: PageOptions): Hono {
     // One order for the same set: one view, one render.
     const topics = parsed.topics ? [...parsed.topics].sort() : null;
     const view = await views.get(listKeys(topics), 'card');
+    // A topic page links every section too: those come from the shared front-page view.
+    const everything = topics ? await views.get(listKeys(null), 'card') : view;
     return compressedHtml(
       c,
       await once(view, (now) =>
@@ -76,8 +82,10 @@ export function pageRoutes(options: PageOptions): Hono {
           siteTitle,
           topics,
           items: viewItems(view, options.snapshotItems),
+          sectionItems: topics ? viewItems(everything, options.snapshotItems) : undefined,
           cursor: formatCursor(view.epoch, view.headSeq),
           now,
+          baseUrl: options.baseUrl(),
         }),
       ),
     );
@@ -89,10 +97,25 @@ export function pageRoutes(options: PageOptions): Hono {
     const view = await views.get([itemKey(id)], 'full');
     const [item] = viewItems(view);
     // Story pages show absolute times only: a render lasts as long as its view.
-    if (item) return compressedHtml(c, await once(view, () => itemPage(siteTitle, item), Number.POSITIVE_INFINITY));
+    if (item) {
+      let history = histories.get(view);
+      if (!history) {
+        history = item.version > 1 ? store.history(id) : Promise.resolve([]);
+        histories.set(view, history);
+      }
+      const versions = await history.catch(() => {
+        histories.delete(view);
+        return [];
+      });
+      return compressedHtml(c, await once(view, () => itemPage({ siteTitle, baseUrl: options.baseUrl() }, item, versions), Number.POSITIVE_INFINITY));
+    }
     // Not live: withdrawn, expired, held or unknown. Only a withdrawal says so.
     const stored = await store.getItem(id);
-    if (stored?.status === 'retracted') return html(c, withdrawnPage(siteTitle, stored.reason), 410);
+    if (stored?.status === 'retracted') {
+      // Search engines drop a 410 at once; the header says so to those that read no HTML.
+      c.header('X-Robots-Tag', 'noindex');
+      return html(c, withdrawnPage(siteTitle, stored.reason), 410);
+    }
     return html(c, notFound, 404);
   });
 

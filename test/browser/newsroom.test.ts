@@ -46,6 +46,13 @@ describe('newsroom console', () => {
 
   const field = (name: string) => page.locator(`[data-field="${name}"]`);
 
+  /** Embargo and expiry wait behind a disclosure (seven Tab stops each). */
+  async function openDates() {
+    if (!(await page.locator('#schedule-fields').evaluate((details) => (details as HTMLDetailsElement).open))) {
+      await page.locator('#schedule-fields > summary').click();
+    }
+  }
+
   async function useToken(token: string) {
     await page.locator('#token').fill(token);
     await page.locator('#token-form button[type="submit"]').click();
@@ -101,6 +108,7 @@ describe('newsroom console', () => {
     await field('image-url').locator('input').fill('not a url');
     await field('image-alt').locator('input').fill('A photo');
     await field('language').locator('input').fill('english!');
+    await openDates();
     await field('expiresAt').locator('input').fill('2001-01-01T10:00');
     await page.locator('#submit').click();
     await page.locator('#error-summary').waitFor({ state: 'visible' });
@@ -214,6 +222,7 @@ describe('newsroom console', () => {
     const headline = 'Embargoed: regional election results';
     await field('headline').locator('textarea').fill(headline);
     await field('topics').locator('input').fill('politics');
+    await openDates();
     await field('embargoUntil').locator('input').fill(local);
     expect(await page.locator('#submit').textContent()).toBe('Schedule');
     await page.locator('#submit').click();

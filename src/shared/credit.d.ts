@@ -1,0 +1,2 @@
+export function bylineText(byline: string): string;
+export function sourceText(source: string): string;
