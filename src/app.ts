@@ -9,9 +9,12 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
-import { tokenChecker } from './api/auth.ts';
+import { tokenChecker, tokenGuard } from './api/auth.ts';
 import { problem } from './api/errors.ts';
 import { itemsApi } from './api/items.ts';
+import { keysApi } from './api/keys.ts';
+import { apiDocsRoutes } from './api/openapi-page.ts';
+import { newswireApiDocument } from './api/openapi-routes.ts';
 import { createBackends } from './backends.ts';
 import type { Bus, BusSink } from './bus/bus.ts';
 import { type Config, StartupError } from './config.ts';
@@ -20,17 +23,30 @@ import { ceilingsFor, openFilesLimit } from './edge/files.ts';
 import { Edge } from './edge/guard.ts';
 import { PublicOrigin } from './edge/public-origin.ts';
 import { precompressedAssets } from './http/assets.ts';
+import { HttpDrain } from './http/drain.ts';
 import { FeedCache } from './feeds/cache.ts';
 import { feedFastPath } from './feeds/fast-path.ts';
 import { feedRoutes } from './feeds/routes.ts';
 import { Hub } from './hub/hub.ts';
+import { keyStoreFor } from './keys/backend.ts';
+import { KeyRing } from './keys/ring.ts';
+import { mediaRoutes } from './media/routes.ts';
+import { idempotency } from './idempotency/middleware.ts';
+import { type IdempotencyRecords, idempotencyRecordsFor } from './idempotency/records.ts';
+import { ninjsApi } from './ninjs/routes.ts';
+import { type NinjsState, ninjsState } from './ninjs/state.ts';
+import { type AccessLog, createAccessLog } from './ops/access-log.ts';
 import type { Logger } from './ops/logger.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
 import { createOutbound, type Outbound } from './outbound/outbound.ts';
 import { pageRoutes } from './pages/routes.ts';
+import type { Presence } from './presence/presence.ts';
+import { createPresence } from './presence/select.ts';
 import { Gateway } from './realtime/gateway.ts';
 import { SseEndpoint } from './realtime/sse.ts';
 import { Scheduler } from './schedule/scheduler.ts';
+import { seoRoutes } from './seo/routes.ts';
+import { SitemapCache } from './seo/sitemaps.ts';
 import { describeStoreProblem } from './store/redis.ts';
 import { type Store, StoreUnavailableError } from './store/store.ts';
 import { ViewCache } from './views/views.ts';
@@ -57,7 +73,11 @@ export interface Runtime {
 export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const metrics = createMetrics();
   const { store, bus, outbox } = await createBackends(config, logger, metrics);
+  const ninjs = ninjsState(store, config.retention.itemMaxAgeMs, logger);
+  const idempotent = idempotencyRecordsFor(store, logger);
   const { limits } = config;
+  // Publisher keys beside the log; each process keeps them in memory, current within a second.
+  const keys = new KeyRing(keyStoreFor(store), logger);
   const hub = new Hub(
     {
       onDeliver(event, reached) {
@@ -69,6 +89,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     { events: limits.resumeMemoryEvents, bytes: limits.resumeMemoryBytes },
   );
   const listLimit = Math.max(100, limits.snapshotItems);
+  // Readers connected per topic, for the newsroom console (summed over processes on Redis).
+  const presence = createPresence(store, () => hub.readers(), logger);
   const views = new ViewCache({
     store,
     limits: { card: listLimit, full: config.feed.items },
@@ -89,6 +111,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       feedItems: config.feed.items,
     },
   });
+
+  const sitemaps = new SitemapCache({ store, metrics, siteTitle: config.siteTitle, baseUrl: () => publicOrigin.base });
 
   const outbound = await createOutbound({
     config,
@@ -150,6 +174,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       // Views and feeds first: whatever a reader is served after this knows of the event.
       views.invalidate(event, epoch);
       feeds.invalidate(event);
+      sitemaps.invalidate();
       hub.deliver(event, epoch);
       // Push and WebSub plan after this turn's fan-out, never before it.
       outbound.dispatcher.event(event);
@@ -158,13 +183,33 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       logger.warn({ epoch, headSeq }, 'the log was replaced (new epoch): sending every client a reset');
       views.startAt(epoch, headSeq);
       feeds.invalidateAll();
+      sitemaps.invalidate();
       hub.startAt(epoch, headSeq);
       void gateway.resetAll('epoch-changed');
       void outbound.dispatcher.restart(headSeq);
     },
   };
 
-  const app = createApp({ config, store, bus, metrics, feeds, views, edge, logger, listLimit, outbound });
+  const accessLog = createAccessLog({ logger, enabled: config.accessLog, addressOf: (req) => edge.client(req).address });
+  const app = createApp({
+    config,
+    store,
+    bus,
+    metrics,
+    feeds,
+    views,
+    edge,
+    logger,
+    listLimit,
+    outbound,
+    accessLog,
+    keys,
+    ninjs: { state: ninjs, baseUrl: () => publicOrigin.base },
+    idempotencyRecords: idempotent.records,
+    sitemaps,
+    baseUrl: () => publicOrigin.base,
+    presence,
+  });
   const honoListener = getRequestListener(app.fetch, { hostname: config.host });
   let feedPolls: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   const server = createServer(
@@ -177,17 +222,29 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     },
     (req, res) => {
       const path = req.url ?? '/';
+      accessLog.request(req, res);
       if (!publicOrigin.origin) publicOrigin.offer(req.headers.host, edge.client(req).proto);
       if (!PROBES.has(path) && edge.limitRequest(req, res)) return;
-      if (sse.serve(req, res)) return;
-      if (feedPolls?.(req, res)) return;
+      if (sse.serve(req, res)) {
+        accessLog.route(req, '/sse');
+        accessLog.streamOpened(req, res);
+        return;
+      }
+      if (feedPolls?.(req, res)) {
+        accessLog.route(req, '/feeds/:name');
+        return;
+      }
       void honoListener(req, res);
     },
   );
   // A connection that says nothing at all is closed too (a request in progress has its own timeouts).
   server.timeout = limits.headersTimeoutMs + limits.keepAliveMs;
   edge.attach(server);
-  server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
+  const drain = new HttpDrain(server);
+  server.on('upgrade', (request, socket, head) => {
+    accessLog.upgrade(request, socket);
+    gateway.handleUpgrade(request, socket, head);
+  });
 
   let trimTimer: NodeJS.Timeout | undefined;
   const scheduler = new Scheduler({ store, bus, logger, metrics });
@@ -204,6 +261,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       const origin = await bus.start(sink);
       views.startAt(origin.epoch, origin.seq);
       hub.startAt(origin.epoch, origin.seq);
+      await keys.start();
       await store.trim().catch((error: unknown) => logger.warn({ err: error }, 'retention trim failed'));
       trimTimer = setInterval(() => {
         store.trim().catch((error: unknown) => logger.warn({ err: error }, 'retention trim failed'));
@@ -213,11 +271,13 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       trimTimer.unref();
       // After the bus: a released item's event must have somewhere to go.
       scheduler.start();
+      presence.start();
       await outbound.dispatcher.start(origin.seq);
       // The fast path answers feeds with the same headers the app's
       // middleware gives them: ask the app once which those are.
       const probe = await app.request('/feeds/-.rss');
-      const baseHeaders = [...probe.headers].filter(([name]) => !/^content-(type|length)$/.test(name));
+      // Not the probe's own request id: each feed response carries its own.
+      const baseHeaders = [...probe.headers].filter(([name]) => !/^(content-(type|length)|x-request-id)$/.test(name));
       feedPolls = feedFastPath(feeds, {
         maxAgeSeconds: config.feed.maxAgeSeconds,
         baseHeaders,
@@ -240,15 +300,20 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     async stop() {
       clearInterval(trimTimer);
       await scheduler.stop();
+      await presence.stop();
       await outbound.dispatcher.stop();
       await outbound.crypto.close();
       await outbox.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Requests in flight finish with `Connection: close`; the server closes when the last is out.
+      const drained = drain.drain(config.shutdownGraceMs);
       await gateway.shutdown(config.shutdownGraceMs);
-      server.closeIdleConnections();
-      await Promise.race([closed, new Promise((r) => setTimeout(r, config.shutdownGraceMs).unref())]);
+      await drained;
       server.closeAllConnections();
       await bus.close();
+      await ninjs.close();
+      await idempotent.close();
+      keys.stop();
+      await keys.store.close();
       await store.close();
     },
   };
@@ -265,12 +330,42 @@ interface AppDeps {
   logger: Logger;
   listLimit: number;
   outbound: Outbound;
+  keys: KeyRing;
+  /** ninjs version ledger and uploaded media, and the base of absolute links. */
+  ninjs: { state: NinjsState; baseUrl(): string };
+  /** What each Idempotency-Key answered, beside the log. */
+  idempotencyRecords: IdempotencyRecords;
+  /** Without one (in-process apps), no request is logged. */
+  accessLog?: AccessLog;
+  sitemaps: SitemapCache;
+  /** PUBLIC_URL, or the origin this process settled on: canonical links, sitemaps. */
+  baseUrl: () => string;
+  presence: Presence;
 }
 
-type AppEnv = { Bindings: HttpBindings };
+type AppEnv = { Bindings: HttpBindings; Variables: { requestId: string } };
 
-export function createApp({ config, store, bus, metrics, feeds, views, edge, logger, listLimit, outbound }: AppDeps): Hono<AppEnv> {
+export function createApp({
+  config,
+  store,
+  bus,
+  metrics,
+  feeds,
+  views,
+  edge,
+  logger,
+  listLimit,
+  outbound,
+  keys,
+  ninjs,
+  idempotencyRecords,
+  accessLog,
+  sitemaps,
+  baseUrl,
+  presence,
+}: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  if (accessLog) app.use('*', accessLog.middleware);
   const addressOf = (c: Context<AppEnv>) => (c.env?.incoming ? edge.client(c.env.incoming).address : 'unknown');
 
   app.use('*', async (c, next) => {
@@ -304,9 +399,9 @@ export function createApp({ config, store, bus, metrics, feeds, views, edge, log
     '/api/*',
     cors({
       origin: config.allowedOrigins === '*' ? '*' : config.allowedOrigins,
-      allowHeaders: ['Authorization', 'Content-Type'],
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
       allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-      exposeHeaders: ['Location', 'Retry-After'],
+      exposeHeaders: ['Location', 'Retry-After', 'X-Request-Id', 'Idempotent-Replayed'],
       maxAge: 600,
     }),
   );
@@ -346,29 +441,58 @@ export function createApp({ config, store, bus, metrics, feeds, views, edge, log
     return c.body(await metrics.registry.metrics());
   });
 
+  const auth = {
+    tokens: config.publisherTokens,
+    keys,
+    failuresPerMinute: config.limits.authFailuresPerMinute,
+    addressOf,
+    metrics,
+    logger,
+  };
+  // One guard for every route that reads a token (items, keys, ninjs):
+  // one failure budget per address.
+  const guard = tokenGuard(auth);
+  app.route('/api/v1', keysApi({ keys, guard, logger, writesPerMinute: config.limits.publishPerMinute, environmentKeys: config.publisherTokens.length }));
+  const items = itemsApi({
+    store,
+    bus,
+    views,
+    metrics,
+    auth,
+    guard,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    publishPerMinute: config.limits.publishPerMinute,
+    listLimit,
+    fullListLimit: config.feed.items,
+    readers: () => presence.read(),
+    idempotency: idempotency(idempotencyRecords, logger),
+  });
+  // ninjs first: it answers item reads that ask for ninjs and passes the rest on.
   app.route(
     '/api/v1',
-    itemsApi({
+    ninjsApi({
       store,
-      bus,
       views,
-      metrics,
-      auth: {
-        tokens: config.publisherTokens,
-        failuresPerMinute: config.limits.authFailuresPerMinute,
-        addressOf,
-        metrics,
-        logger,
-      },
+      writes: items.writes,
+      ledger: ninjs.state.ledger,
+      media: ninjs.state.media,
+      settings: config.ninjs,
+      auth: { addressOf, failuresPerMinute: config.limits.authFailuresPerMinute, logger, metrics },
+      baseUrl: ninjs.baseUrl,
       maxBodyBytes: config.limits.maxBodyBytes,
       publishPerMinute: config.limits.publishPerMinute,
-      listLimit,
       fullListLimit: config.feed.items,
     }),
   );
+  app.route('/api/v1', items);
+  app.route('/', mediaRoutes(ninjs.state.media));
   app.route('/api/v1', outbound.pushApi);
   app.route('/websub', outbound.hub);
   app.route('/feeds', feedRoutes(feeds, { maxAgeSeconds: config.feed.maxAgeSeconds }));
+  app.route('/', seoRoutes(sitemaps, baseUrl));
+  // /openapi.json and /docs/api: this server's routes described with their own schemas and limits.
+  const apiDocument = newswireApiDocument(config, { listLimit, fullListLimit: config.feed.items, pushMaxTopics: config.limits.wsMaxTopics });
+  app.route('/', apiDocsRoutes(apiDocument, config.siteTitle));
   app.route(
     '/',
     pageRoutes({
@@ -377,6 +501,7 @@ export function createApp({ config, store, bus, metrics, feeds, views, edge, log
       siteTitle: config.siteTitle,
       snapshotItems: config.limits.snapshotItems,
       maxTopics: config.limits.pageMaxTopics,
+      baseUrl,
     }),
   );
 

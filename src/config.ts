@@ -1,7 +1,10 @@
 // Environment → validated settings. A bad value stops the process at start
 // with a message that names the variable and says what it must be.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { type RedisSettings, redisSettings } from './config-redis.ts';
 import { proxyEntryProblem } from './edge/address.ts';
+import { type NinjsSettings, ninjsSettings } from './ninjs/config.ts';
 
 const int = (min: number, max: number) => {
   const rule = `must be a whole number from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}`;
@@ -62,6 +65,7 @@ const envSchema = z.object({
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
+  ACCESS_LOG: z.enum(['on', 'off'], { message: 'must be "on" or "off"' }).default('on'),
   RETENTION_EVENTS: int(100, 100_000_000).default(100_000),
   RETENTION_HOURS: int(1, 24 * 365).default(24 * 7),
   ITEM_RETENTION_DAYS: int(1, 3650).default(30),
@@ -113,6 +117,14 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'may hold letters, digits and : _ - (at most 64)')
     .default('newswire'),
   SHUTDOWN_GRACE_SECONDS: int(0, 600).default(10),
+  // Server processes behind one port (node:cluster); 'auto': one per core.
+  WORKERS: z
+    .string()
+    .trim()
+    .regex(/^(auto|\d+)$/, 'must be auto or a whole number from 1 to 256')
+    .transform((value) => (value === 'auto' ? availableParallelism() : Number(value)))
+    .pipe(z.number().int().min(1, 'must be auto or a whole number from 1 to 256').max(256, 'must be auto or a whole number from 1 to 256'))
+    .default(1),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -124,6 +136,8 @@ export interface Config {
   publicUrl: string | undefined;
   dataDir: string;
   redisUrl: string | undefined;
+  /** Where Redis is (one URL, Sentinel or Cluster) and how many replicas confirm a write. */
+  redis: RedisSettings;
   redisKeyPrefix: string;
   /** How long a starting process waits for Redis before it gives up. */
   redisConnectTimeoutMs: number;
@@ -147,6 +161,8 @@ export interface Config {
   trustProxy: string[];
   siteTitle: string;
   logLevel: Env['LOG_LEVEL'];
+  /** One JSON line per request (and per live connection) in the log. */
+  accessLog: boolean;
   retention: { maxEvents: number; maxAgeMs: number; itemMaxAgeMs: number };
   /** withdrawnMs: how long a withdrawal notice stays in feeds in place of a retracted item. */
   feed: { items: number; maxAgeSeconds: number; withdrawnMs: number };
@@ -177,6 +193,10 @@ export interface Config {
     feedCacheBytes: number;
   };
   shutdownGraceMs: number;
+  /** ninjs in and out, Superdesk HTTP Push, uploaded media. */
+  ninjs: NinjsSettings;
+  /** Server processes on this machine; 1: this process serves (no cluster). */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -199,7 +219,7 @@ export class StartupError extends Error {
 }
 
 /** Values never echoed back in an error message. */
-const SECRET = new Set(['PUBLISHER_TOKENS', 'METRICS_TOKEN', 'REDIS_URL', 'VAPID_PRIVATE_KEY']);
+const SECRET = new Set(['PUBLISHER_TOKENS', 'METRICS_TOKEN', 'REDIS_URL', 'VAPID_PRIVATE_KEY', 'SUPERDESK_SECRET', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD']);
 
 /** Reads the environment; throws ConfigError naming each bad variable. */
 export function loadConfig(environment: Record<string, string | undefined> = process.env): Config {
@@ -235,6 +255,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   if (Boolean(env.VAPID_PUBLIC_KEY) !== Boolean(env.VAPID_PRIVATE_KEY)) {
     problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither (without them a key pair is made once and kept in the store)');
   }
+  const ninjs = ninjsSettings(present, problems);
+  const redis = redisSettings(present as Record<string, string>, env.REDIS_URL, problems);
   if (problems.length) throw new ConfigError(problems);
   const origins = env.ALLOWED_ORIGINS ?? [];
   return {
@@ -244,6 +266,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     dataDir: env.DATA_DIR,
     redisUrl: env.REDIS_URL,
+    redis,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     redisConnectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_SECONDS * 1000,
     outbound: {
@@ -262,6 +285,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     trustProxy: env.TRUST_PROXY ?? [],
     siteTitle: env.SITE_TITLE,
     logLevel: env.LOG_LEVEL,
+    accessLog: env.ACCESS_LOG === 'on',
     retention: {
       maxEvents: env.RETENTION_EVENTS,
       maxAgeMs: env.RETENTION_HOURS * 3_600_000,
@@ -297,5 +321,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       feedCacheBytes: env.FEED_CACHE_BYTES,
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    ninjs,
+    workers: env.WORKERS,
   };
 }

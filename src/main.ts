@@ -1,7 +1,15 @@
 // Process entry: configuration, start, and a clean drain on SIGTERM/SIGINT.
-import { createRuntime, type Runtime } from './app.ts';
+// With WORKERS > 1 this process becomes the primary of a cluster
+// (src/cluster/primary.ts) and each worker runs the server below.
+import cluster from 'node:cluster';
+import type { Runtime } from './app.ts';
+import { printTokenBanner, runPrimary } from './cluster/primary.ts';
 import { ConfigError, loadConfig, StartupError } from './config.ts';
 import { createLogger } from './ops/logger.ts';
+import { drainOnSignals, localUrl } from './ops/process.ts';
+
+/** How long a worker keeps answering the primary after its server has closed. */
+const WORKER_LINGER_MS = 250;
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -14,52 +22,37 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  if (cluster.isPrimary && config.workers > 1) return runPrimary(config, createLogger(config.logLevel));
+  const worker = cluster.worker;
+  const logger = worker ? createLogger(config.logLevel).child({ worker: worker.id }) : createLogger(config.logLevel);
   let address: Awaited<ReturnType<Runtime['start']>>;
   let runtime: Runtime;
   try {
+    // Loaded here, not above: a primary never serves and does without the whole server.
+    const { createRuntime } = await import('./app.ts');
     runtime = await createRuntime(config, logger);
+    // Behind one port a scrape reaches any worker: its series say which.
+    if (worker) runtime.metrics.registry.setDefaultLabels({ worker: String(worker.id) });
     address = await runtime.start();
   } catch (error) {
     if (!(error instanceof StartupError)) throw error;
     console.error(`Cannot start: ${error.message}`);
     process.exit(78); // EX_CONFIG: the settings do not work on this machine
   }
-  // Before anything says "listening": a supervisor may send SIGTERM the moment it reads it.
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'draining');
-    runtime
-      .stop()
-      .then(() => {
-        logger.info('stopped');
-        process.exit(0);
-      })
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'unclean stop');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const local = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+  // A worker lingers a moment after its server closed: a connection the primary
+  // handed over just before is refused back to it (and given to another worker)
+  // only while this process still reads its messages; after exit it would hang.
+  drainOnSignals(logger, 'draining', async () => {
+    await runtime.stop();
+    if (worker) await new Promise((resolve) => setTimeout(resolve, WORKER_LINGER_MS));
+  });
+  const local = localUrl(address);
+  // A worker's port is the primary's: the primary says "listening" once all of them do.
   logger.info(
-    { port: address.port, store: runtime.store.kind, bus: runtime.bus.kind, url: local },
-    'listening',
+    { port: address.port, store: runtime.store.kind, bus: runtime.bus.kind, url: local, pid: process.pid },
+    worker ? 'worker listening' : 'listening',
   );
-  if (config.generatedToken) {
-    const token = config.publisherTokens[0];
-    process.stderr.write(
-      `\nNo PUBLISHER_TOKENS set: this run accepts the publisher token\n\n    ${token}\n\nPublish a first item:\n\n` +
-        `    curl -X POST ${local}/api/v1/items \\\n      -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' \\\n` +
-        `      -d '{"headline":"Hello from the newsroom","topics":["world"],"priority":"bulletin"}'\n\n` +
-        `Reader page: ${local}/   Feeds: ${local}/feeds/all.rss\n\n`,
-    );
-  }
-
+  if (config.generatedToken && !worker) printTokenBanner(config.publisherTokens[0] ?? '', local);
 }
 
 // Configuration and start-up errors have exited (78) above: anything here is unexpected.

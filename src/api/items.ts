@@ -17,11 +17,32 @@ import {
   updateBodySchema,
 } from '../domain/item.ts';
 import type { Metrics } from '../ops/metrics.ts';
-import { type Store, StoreUnavailableError, type WriteResult } from '../store/store.ts';
+import type { IdempotencyEnv } from '../idempotency/middleware.ts';
+import {
+  type Actor,
+  HISTORY_LIMIT,
+  type HistoryEntry,
+  type Store,
+  StoreUnavailableError,
+  WriteNotReplicatedError,
+  WriteOutcomeUnknownError,
+  type WriteResult,
+} from '../store/store.ts';
 import { type ViewCache, viewJson } from '../views/views.ts';
-import { type AuthEnv, type AuthOptions, rateLimit, tokenGuard } from './auth.ts';
+import {
+  type AuthOptions,
+  forbiddenTopics,
+  forbiddenTopicsAnswer,
+  rateLimit,
+  requireAction,
+  type TokenGuard,
+  tokenGuard,
+} from './auth.ts';
 import { type FieldError, fieldErrors, invalid, problem } from './errors.ts';
+import { KILL_LIST_HOURS, KILL_LIST_MAX_HOURS, killList, readerCounts } from './desk.ts';
 import { readJson } from './json.ts';
+import type { ReaderCounts } from '../presence/presence.ts';
+import { requestIdOf } from './request-id.ts';
 
 export interface ItemsApiOptions {
   store: Store;
@@ -29,17 +50,69 @@ export interface ItemsApiOptions {
   views: ViewCache;
   metrics: Metrics;
   auth: AuthOptions;
+  /** The guard every route that reads a token shares (one failure budget per address); made from `auth` when absent. */
+  guard?: TokenGuard;
   maxBodyBytes: number;
   publishPerMinute: number;
   /** Most cards one list request may ask for. */
   listLimit: number;
   /** Most whole items (with bodies) one list request may ask for. */
   fullListLimit: number;
+  /** Readers connected per topic, over every process. */
+  readers?: () => Promise<ReaderCounts>;
+  /** Honours Idempotency-Key on POST writes (runs after auth and the body limit). */
+  idempotency?: MiddlewareHandler<IdempotencyEnv>;
 }
 
 type Action = 'publish' | 'update' | 'retract';
-type Env = AuthEnv & { Variables: { stored?: boolean } };
+type Env = IdempotencyEnv;
+export type ItemsEnv = Env;
 
+/**
+ * What other write routes (ninjs, Superdesk) share with these: the one token
+ * guard and its failure budget per address, the write middleware (auth,
+ * per-token rate, body limit) and the commit that logs, fans out and answers.
+ */
+export interface NewsroomWrites {
+  guard: TokenGuard;
+  /** The chain of a write: auth, the key's action, rate, body limit, rejection counts. */
+  write(action: 'publish' | 'correct' | 'kill' | 'ingest'): readonly MiddlewareHandler<Env>[];
+  /** Who makes this write, for the item's history (the key, its topics, the request). */
+  actorOf(c: Context<Env>): Actor;
+  /** `id`: the item a publish writes, named in a 503 whose outcome is unknown so the retry can reuse it. */
+  commit(c: Context<Env>, action: Action, run: () => Promise<WriteResult>, created?: number, id?: string): Promise<Response>;
+}
+
+const passOn: MiddlewareHandler = (_c, next) => next();
+
+/** How a write the store could not confirm is answered, the narrowest error first: nothing saved, or maybe saved. */
+const STORE_REFUSALS = [
+  {
+    error: WriteNotReplicatedError,
+    outcome: 'not-replicated',
+    code: 'write-not-replicated',
+    retryAfter: '1',
+    maySurface: true,
+    message: 'the write reached the primary but not enough replicas confirmed it: it may still surface; a retry with the same id is safe',
+  },
+  {
+    error: WriteOutcomeUnknownError,
+    outcome: 'unknown',
+    code: 'write-outcome-unknown',
+    retryAfter: '1',
+    maySurface: true,
+    message:
+      'the write was sent to the store but its answer was lost: it may have been saved (readers may have it) or not; a retry with the same id, or the same Idempotency-Key, is safe and tells which',
+  },
+  {
+    error: StoreUnavailableError,
+    outcome: 'unavailable',
+    code: 'store-unavailable',
+    retryAfter: '2',
+    maySurface: false,
+    message: 'the log cannot be written right now: nothing was saved, retry',
+  },
+] as const;
 const ACTIONS: Record<string, Action> = { POST: 'publish', PUT: 'update', DELETE: 'retract' };
 const REJECTIONS: Record<number, string> = {
   400: 'invalid',
@@ -51,22 +124,46 @@ const REJECTIONS: Record<number, string> = {
   429: 'rate-limited',
 };
 
-export function itemsApi(options: ItemsApiOptions): Hono<Env> {
+/** The query of `GET /items`; limits from the configuration (exported for /openapi.json). */
+export function listQuerySchema(limits: Pick<ItemsApiOptions, 'listLimit' | 'fullListLimit'>) {
+  return z
+    .object({
+      topic: z.union([z.literal('all'), topicSchema]).optional(),
+      limit: z.coerce.number().int().min(1).max(limits.listLimit).default(20),
+      status: z.enum(['published', 'scheduled', 'retracted']).default('published'),
+      hours: z.coerce.number().positive().max(KILL_LIST_MAX_HOURS).default(KILL_LIST_HOURS),
+      detail: z.enum(['card', 'full']).default('card'),
+    })
+    .refine((query) => query.status === 'published' || query.topic === undefined || query.topic === 'all', {
+      path: ['topic'],
+      message: 'cannot be combined with status=scheduled or status=retracted: those items are listed all together',
+    })
+    .refine((query) => query.detail === 'card' || query.limit <= limits.fullListLimit, {
+      path: ['limit'],
+      message: `may be at most ${limits.fullListLimit} with detail=full (whole items carry their bodies)`,
+    });
+}
+
+export function itemsApi(options: ItemsApiOptions): Hono<Env> & { writes: NewsroomWrites } {
   const { store, bus, metrics, views } = options;
   const api = new Hono<Env>();
   // One guard for every route that reads a token: one failure budget per address.
-  const guard = tokenGuard(options.auth);
+  const guard = options.guard ?? tokenGuard(options.auth);
   /** Writes the store never saw are counted by why they were refused. */
   const countRejections: MiddlewareHandler<Env> = async (c, next) => {
     await next();
     if (c.res.status < 400 || c.get('stored')) return;
-    const reason = REJECTIONS[c.res.status];
+    // A 403 after a valid key is a key that may not do this, not a bad token.
+    const reason = c.res.status === 403 && c.get('principal') ? 'forbidden' : REJECTIONS[c.res.status];
     metrics.rejectedWrites.inc({ action: ACTIONS[c.req.method] ?? 'other', reason: reason ?? String(c.res.status) });
   };
-  const write = [
+  const limitWrites = rateLimit(options.publishPerMinute);
+  /** Publish needs the key's "publish" action, a correction "correct", a retraction "kill"; documents taken in (ninjs) "ingest". */
+  const write = (action: 'publish' | 'correct' | 'kill' | 'ingest') => [
     countRejections,
     guard.middleware,
-    rateLimit(options.publishPerMinute),
+    requireAction(action),
+    limitWrites,
     bodyLimit({
       maxSize: options.maxBodyBytes,
       onError: (c) => {
@@ -75,29 +172,41 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
         return problem(c, 413, 'payload-too-large', `request body must be at most ${options.maxBodyBytes} bytes`);
       },
     }),
+    options.idempotency ?? passOn,
   ] as const;
 
+  /**
+   * Who makes this write, for the item's history; a key limited to topics
+   * passes them on, so the store refuses, in the write's own atomic step,
+   * to change an item that is in others now.
+   */
+  const actorOf = (c: Context<Env>): Actor => {
+    const principal = c.get('principal');
+    return { key: principal.id, name: principal.name, requestId: requestIdOf(c), ...(principal.topics ? { topics: principal.topics } : {}) };
+  };
+
   /** Runs a store write, hands a new event to the bus, maps the outcome to HTTP. */
-  async function commit(c: Context<Env>, action: Action, run: () => Promise<WriteResult>, created = 200): Promise<Response> {
+  async function commit(c: Context<Env>, action: Action, run: () => Promise<WriteResult>, created = 200, id?: string): Promise<Response> {
     c.set('stored', true);
     const timer = metrics.publishLatency.startTimer({ action });
     let result: WriteResult;
     try {
       result = await run();
     } catch (error) {
-      if (error instanceof StoreUnavailableError) {
-        metrics.publishes.inc({ action, outcome: 'unavailable' });
-        c.header('Retry-After', '2');
-        return problem(c, 503, 'store-unavailable', 'the log cannot be written right now: nothing was saved, retry');
-      }
-      throw error;
+      const refusal = STORE_REFUSALS.find((r) => error instanceof r.error);
+      if (!refusal) throw error;
+      metrics.publishes.inc({ action, outcome: refusal.outcome });
+      c.header('Retry-After', refusal.retryAfter);
+      // A write that may have been saved names its item, so a publish's retry is the same item.
+      return problem(c, 503, refusal.code, refusal.message, refusal.maySurface && id ? { id } : {});
     }
     metrics.publishes.inc({ action, outcome: result.outcome });
     // Who changed what readers see: the token's name, never the token.
     if (result.outcome === 'appended' || result.outcome === 'scheduled' || result.outcome === 'cancelled') {
       const id = result.outcome === 'appended' ? result.event.item.id : result.item.id;
       const seq = result.outcome === 'appended' ? result.event.seq : undefined;
-      options.auth.logger.info({ action, outcome: result.outcome, id, seq, token: c.get('tokenId') }, 'write');
+      const principal = c.get('principal');
+      options.auth.logger.info({ key: principal?.name, requestId: requestIdOf(c), action, outcome: result.outcome, id, seq, token: c.get('tokenId') }, 'write');
     }
     switch (result.outcome) {
       case 'appended': {
@@ -133,19 +242,24 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
         return problem(c, 404, 'not-found', 'no item with this id');
       case 'gone':
         return problem(c, 410, 'gone', 'this item was retracted and cannot change', { item: result.item });
+      case 'forbidden-topic':
+        return forbiddenTopicsAnswer(c, result.topics);
     }
   }
 
-  api.post('/items', ...write, async (c) => {
+  api.post('/items', ...write('publish'), async (c) => {
     const body = await readJson(c);
     if (body instanceof Response) return body;
     const parsed = itemInputSchema.safeParse(body);
     if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
-    const content = toItemContent(parsed.data);
-    return commit(c, 'publish', () => store.publish(content, contentHash(content)), 201);
+    // Under an Idempotency-Key, an item without an id takes one made from the key: a retry is the same item.
+    const content = toItemContent(parsed.data, c.get('idempotentId'));
+    const forbidden = forbiddenTopics(c, content.topics);
+    if (forbidden) return forbidden;
+    return commit(c, 'publish', () => store.publish(content, contentHash(content), actorOf(c)), 201, content.id);
   });
 
-  api.put('/items/:id', ...write, async (c) => {
+  api.put('/items/:id', ...write('correct'), async (c) => {
     const id = c.req.param('id');
     if (!ID_PATTERN.test(id)) return problem(c, 404, 'not-found', 'no item with this id');
     const body = await readJson(c);
@@ -160,10 +274,15 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
     if (!parsed.success) fields.push(...fieldErrors(parsed.error));
     if (fields.length || !parsed.success || !note.success) return invalid(c, fields);
     const content = toItemContent(parsed.data);
-    return commit(c, 'update', () => store.update(content, contentHash(content), note.data.changeNote || undefined, note.data.notify === true));
+    // A desk may move an item neither into a topic it does not own (here) nor out of one (the store).
+    const forbidden = forbiddenTopics(c, content.topics);
+    if (forbidden) return forbidden;
+    return commit(c, 'update', () =>
+      store.update(content, contentHash(content), note.data.changeNote || undefined, note.data.notify === true, actorOf(c)),
+    );
   });
 
-  api.delete('/items/:id', ...write, async (c) => {
+  api.delete('/items/:id', ...write('kill'), async (c) => {
     const id = c.req.param('id');
     if (!ID_PATTERN.test(id)) return problem(c, 404, 'not-found', 'no item with this id');
     let body: unknown = {};
@@ -176,7 +295,25 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
     const reason = c.req.query('reason') ?? (isObject(body) ? body.reason : undefined);
     const parsed = retractBodySchema.safeParse({ reason });
     if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
-    return commit(c, 'retract', () => store.retract(id, parsed.data.reason));
+    return commit(c, 'retract', () => store.retract(id, parsed.data.reason, actorOf(c)));
+  });
+
+  /**
+   * An item's versions. Who made each (key id and name) and the request id
+   * are the newsroom's: only a request with a valid key gets them. Readers
+   * get what story pages show (version, event, time, change note); a
+   * withdrawn item's history is the newsroom's alone (410 for readers, like
+   * the item), and a held item has none for readers (404).
+   */
+  api.get('/items/:id/history', async (c) => {
+    const id = c.req.param('id');
+    const publisher = guard.check(c) !== null;
+    const item = ID_PATTERN.test(id) ? await store.getItem(id) : null;
+    if (!item || (item.status === 'scheduled' && !publisher)) return problem(c, 404, 'not-found', 'no item with this id');
+    if (item.status === 'retracted' && !publisher) return problem(c, 410, 'gone', 'this item was retracted', { item });
+    const versions = await store.history(id, HISTORY_LIMIT);
+    c.header('Cache-Control', publisher ? 'private, no-store' : 'no-cache');
+    return c.json({ id, versions: publisher ? versions : versions.map(publicVersion) });
   });
 
   api.get('/items/:id', async (c) => {
@@ -196,25 +333,12 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
     return c.json({ item });
   });
 
-  const listQuery = z
-    .object({
-      topic: z.union([z.literal('all'), topicSchema]).optional(),
-      limit: z.coerce.number().int().min(1).max(options.listLimit).default(20),
-      status: z.enum(['published', 'scheduled']).default('published'),
-      detail: z.enum(['card', 'full']).default('card'),
-    })
-    .refine((query) => query.status !== 'scheduled' || query.topic === undefined || query.topic === 'all', {
-      path: ['topic'],
-      message: 'cannot be combined with status=scheduled: held items are listed all together',
-    })
-    .refine((query) => query.detail === 'card' || query.limit <= options.fullListLimit, {
-      path: ['limit'],
-      message: `may be at most ${options.fullListLimit} with detail=full (whole items carry their bodies)`,
-    });
+  const listQuery = listQuerySchema(options);
 
-  /** Held items are the newsroom's business: listing them takes a token. */
+  /** Held and killed items are the newsroom's business: listing them takes a token. */
   const scheduledNeedsToken: MiddlewareHandler<Env> = async (c, next) => {
-    if (c.req.query('status') === 'scheduled') return guard.middleware(c, next);
+    const status = c.req.query('status');
+    if (status === 'scheduled' || status === 'retracted') return guard.middleware(c, next);
     await next();
   };
 
@@ -224,9 +348,11 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
       limit: c.req.query('limit') || undefined,
       status: c.req.query('status') || undefined,
       detail: c.req.query('detail') || undefined,
+      hours: c.req.query('hours') || undefined,
     });
     if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
     const { topic, limit, status, detail } = parsed.data;
+    if (status === 'retracted') return killList(c, store, parsed.data.hours, limit);
     if (status === 'scheduled') {
       const [items, head] = await Promise.all([store.scheduled(limit), store.head()]);
       c.header('Cache-Control', 'private, no-store');
@@ -238,7 +364,15 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> {
     return c.body(`{"items":${viewJson(view, limit)},"cursor":"${formatCursor(view.epoch, view.headSeq)}"}`);
   });
 
-  return api;
+  const readers = options.readers;
+  if (readers) api.get('/readers', guard.middleware, (c) => readerCounts(c, readers));
+
+  return Object.assign(api, { writes: { guard, write, commit, actorOf } });
+}
+
+/** What readers may see of a version: no key, no request. */
+function publicVersion({ by: _by, requestId: _requestId, ...shown }: HistoryEntry): HistoryEntry {
+  return shown;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

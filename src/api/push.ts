@@ -28,8 +28,8 @@ const base64url = (bytes: number, what: string) =>
     .regex(/^[A-Za-z0-9_-]+={0,2}$/, `must be base64url (${what})`)
     .refine((value) => Buffer.from(value, 'base64url').length === bytes, `must be ${bytes} bytes (${what})`);
 
-export function pushApi(options: PushApiOptions): Hono {
-  const api = new Hono();
+/** The bodies of `POST` and `DELETE /push/subscriptions` (exported for /openapi.json). */
+export function pushSubscriptionSchemas(options: Pick<PushApiOptions, 'policy' | 'maxTopics'>) {
   const endpoint = z
     .string()
     .max(2_048, 'must be at most 2,048 characters')
@@ -37,7 +37,7 @@ export function pushApi(options: PushApiOptions): Hono {
       const why = urlProblem(value, options.policy);
       if (why) ctx.addIssue({ code: 'custom', message: why });
     });
-  const subscribeSchema = z.strictObject({
+  const subscribe = z.strictObject({
     subscription: z.object({
       endpoint,
       expirationTime: z.number().nullable().optional(),
@@ -46,7 +46,13 @@ export function pushApi(options: PushApiOptions): Hono {
     topics: z.array(topicSchema).max(options.maxTopics, `may name at most ${options.maxTopics} topics`).default([]),
     minPriority: z.enum(PRIORITIES).default('bulletin'),
   });
-  const unsubscribeSchema = z.strictObject({ endpoint: z.string().max(2_048) });
+  const unsubscribe = z.strictObject({ endpoint: z.string().max(2_048) });
+  return { subscribe, unsubscribe };
+}
+
+export function pushApi(options: PushApiOptions): Hono {
+  const api = new Hono();
+  const { subscribe: subscribeSchema, unsubscribe: unsubscribeSchema } = pushSubscriptionSchemas(options);
 
   api.get('/push/key', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');

@@ -11,6 +11,7 @@ import type { Metrics } from '../ops/metrics.ts';
 import { addressKey, type Client, clientOf, type ProxyTrust } from './address.ts';
 import type { Ceilings } from './files.ts';
 import { Occupancy, WindowLimiter } from './limits.ts';
+import { onSocketClose } from './socket-close.ts';
 
 export interface EdgeLimits {
   /** Sockets (HTTP and WebSocket) one address may hold at once. */
@@ -59,7 +60,9 @@ export class Edge {
     const sockets = this.sockets;
     this.releaseSocket = function () {
       const key = this[SOCKET_KEY];
-      if (key !== undefined) sockets.release(key);
+      if (key === undefined) return;
+      this[SOCKET_KEY] = undefined;
+      sockets.release(key);
     };
     const body = JSON.stringify({
       error: { code: 'rate-limited', message: `at most ${limits.requestsPer10s} requests per 10 seconds from one address` },
@@ -90,7 +93,7 @@ export class Edge {
         return;
       }
       socket[SOCKET_KEY] = key;
-      socket.once('close', this.releaseSocket);
+      onSocketClose(socket, this.releaseSocket);
     });
     server.on('drop', () => this.options.metrics.refusedConnections.inc({ reason: 'process-ceiling' }));
   }

@@ -1,6 +1,6 @@
 // Topic → subscribers index of one process. Work here is per event or per
 // topic, never per subscriber beyond the final write.
-import { eventKeys, type NewsEvent } from '../domain/event.ts';
+import { ALL_ITEMS, eventKeys, type NewsEvent } from '../domain/event.ts';
 import type { Detail } from '../domain/item.ts';
 import { eventMessage, hasBody, type Joined, joinedLazily, type OutboundMessage } from './message.ts';
 import { RecentEvents } from './recent.ts';
@@ -84,6 +84,17 @@ export class Hub {
     let count = this.everything.size;
     for (const set of this.byKey.values()) count += set.size;
     return count;
+  }
+
+  /**
+   * Connected readers of this process: per topic, those following every
+   * topic, and every session (story pages follow one item, not a topic).
+   * Walks the topic index, not the subscribers.
+   */
+  readers(): { topics: Record<string, number>; everyTopic: number; total: number } {
+    const topics: Record<string, number> = {};
+    for (const [key, set] of this.byKey) if (!key.startsWith('item:') && key !== ALL_ITEMS) topics[key] = set.size;
+    return { topics, everyTopic: this.everything.size, total: this.members.size };
   }
 
   add(subscriber: Subscriber): void {

@@ -30,6 +30,11 @@ export function createMetrics() {
       help: 'Connections closed because their send buffer went over the bound',
       registers: [registry],
     }),
+    heartbeatCloses: new Counter({
+      name: 'newswire_heartbeat_closes_total',
+      help: 'WebSocket connections cut because they did not answer a heartbeat ping in time',
+      registers: [registry],
+    }),
     replayedEvents: new Counter({
       name: 'newswire_replayed_events_total',
       help: 'Events sent to resuming clients from the log',

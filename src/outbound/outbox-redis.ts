@@ -10,8 +10,8 @@
 //   due       zset delivery id by the time it is due (a lease moves it later)
 //   notes     hash key → {value, expiresMs}
 // and `${prefix}:out:setting:${name}` for settings (keys made once).
-import type { Redis } from 'ioredis';
 import { redisCall, Script } from '../store/redis.ts';
+import type { RedisClient } from '../store/redis-target.ts';
 import type { Channel, Delivery, Note, Outbox, PlannedDelivery, Settlement, Subscription } from './outbox.ts';
 
 const PRELUDE = `
@@ -140,7 +140,7 @@ type StoredDelivery = Omit<Delivery, 'id'>;
 
 export class RedisOutbox implements Outbox {
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -5,7 +5,8 @@
 // (synchronous=NORMAL): what a power cut could take back is a plan or a
 // settlement, and the log makes it again, so a delivery may be repeated,
 // never lost, and fan-out never waits on the outbox's disk writes.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../store/sqlite-file.ts';
 import type { Channel, Delivery, Note, Outbox, PlannedDelivery, Settlement, Subscription } from './outbox.ts';
 
 const SCHEMA = `
@@ -51,10 +52,7 @@ export class SqliteOutbox implements Outbox {
 
   /** `file`: the store's database file (WAL mode). */
   constructor(file: string) {
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
+    const db = openSqlite(file, 'NORMAL');
     this.db = db;
     db.exec(SCHEMA);
     this.stmt = {
@@ -100,7 +98,7 @@ export class SqliteOutbox implements Outbox {
       if (existing !== undefined) return existing;
       this.stmt.addSetting.run(name, make());
       return this.stmt.getSetting.get(name) as string;
-    })();
+    }).immediate();
   }
 
   async subscribe(channel: Channel, subscription: Subscription, max: number): Promise<boolean> {

@@ -12,6 +12,7 @@ import { CLOSE, clientFrameSchema } from './protocol.ts';
 import type { ResetReason } from './recovery.ts';
 import type { Session } from './session.ts';
 import { WsWire } from './wire.ts';
+import { onSocketClose } from '../edge/socket-close.ts';
 
 export type GatewayOptions = LiveOptions;
 
@@ -73,7 +74,7 @@ export class Gateway {
     // The place is given back when the socket closes, whatever becomes of
     // the upgrade: ws destroys the socket of a handshake it refuses, and the
     // socket of a WebSocket closes before the WebSocket does.
-    socket.once('close', admitted);
+    onSocketClose(socket, admitted);
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, url));
   }
 
@@ -168,6 +169,7 @@ export class Gateway {
     this.beatPayload = randomBytes(4);
     for (const session of this.live.of('ws')) {
       if (!session.alive) {
+        this.options.metrics.heartbeatCloses.inc();
         session.wire.terminate();
         continue;
       }

@@ -5,6 +5,7 @@
 // itself with `Last-Event-ID` and resumes exactly where it stopped.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { onSocketClose } from '../edge/socket-close.ts';
 import { type LiveSessions, type Refusal, refusalBody } from './live.ts';
 import { isOriginAllowed } from './origin.ts';
 import type { ConnectQuery } from './protocol.ts';
@@ -78,7 +79,7 @@ export class SseEndpoint {
     const session = this.live.join(new SseWire(response, socket), query);
     socket[SESSION] = session;
     socket[RELEASE] = release;
-    socket.once('close', this.onClose);
+    onSocketClose(socket, this.onClose as (this: Socket) => void);
     this.live.catchUp(session, query);
   }
 

@@ -47,8 +47,25 @@ export interface WireSocket {
   terminate(): void;
 }
 
+/** Node's symbol for a socket's idle timer, found once on the first socket that has it. */
+let idleTimerKey: symbol | null | undefined;
+
+/**
+ * Lets go of the idle timer the HTTP server gave the socket. ws turns it off
+ * (setTimeout(0)) when it takes the socket, but Node keeps the cleared timer
+ * and its bound callback on the socket: about 250 bytes for every open
+ * WebSocket, never used again.
+ */
+function releaseIdleTimer(socket: Socket | undefined): void {
+  if (!socket || socket.timeout) return;
+  idleTimerKey ??= Object.getOwnPropertySymbols(socket).find((key) => key.description === 'timeout') ?? null;
+  if (idleTimerKey) (socket as unknown as Record<symbol, unknown>)[idleTimerKey] = null;
+}
+
 export class WsWire implements WireSocket {
-  constructor(readonly ws: ws.WebSocket) {}
+  constructor(readonly ws: ws.WebSocket) {
+    releaseIdleTimer(this.socket);
+  }
 
   get framing(): Framing {
     return 'ws';

@@ -17,10 +17,16 @@
 //                    list, not in `items`, and has no event
 //   topics           set of every topic with a list, so a reset can find them
 //   killed           zset of retracted item ids by the time of the kill, for withdrawal notices
-//   events           the pub/sub channel; message = epoch "|" event JSON
+//   history:{id}     list of the item's versions (JSON: version, event, at, changeNote?,
+//                    reason?, by?, requestId?), appended by the write that made each one and
+//                    dropped with the item; a held item:{id} keeps `actor`, who scheduled it
+//   events           the pub/sub channel; message = epoch "|" event JSON (a shard
+//                    channel, SPUBLISH, in a cluster)
+//   sync             a counter bumped behind each write when replicas must confirm it (WAIT)
 //
-// Scripts build keys from the prefix instead of declaring them: this needs a
-// single Redis (or Sentinel), not Cluster.
+// Scripts build keys from the prefix; the prefix itself is the one declared
+// key (see Script in redis.ts), and in a cluster it is a hash tag, so every
+// key a script touches is in the slot it was routed to.
 
 const PRELUDE = `
 local P = ARGV[1] .. ':'
@@ -51,7 +57,7 @@ end
 
 -- A log without an epoch is a new log: whatever is left of an old one goes.
 local function wipe()
-  for _, id in ipairs(redis.call('ZRANGE', k('items'), 0, -1)) do redis.call('DEL', k('item:' .. id)) end
+  for _, id in ipairs(redis.call('ZRANGE', k('items'), 0, -1)) do redis.call('DEL', k('item:' .. id), k('history:' .. id)) end
   for _, id in ipairs(redis.call('ZRANGE', k('scheduled'), 0, -1)) do redis.call('DEL', k('item:' .. id)) end
   for _, t in ipairs(redis.call('SMEMBERS', k('topics'))) do redis.call('DEL', k('topic:' .. t)) end
   redis.call('DEL', k('seq'), k('floor'), k('clock'), k('log'), k('heads'), k('all'), k('items'), k('topics'), k('scheduled'), k('killed'))
@@ -80,7 +86,9 @@ end
  * '', change note JSON or '', reason JSON or '', deadline (Redis clock, ms),
  * embargo ms or '', release: "now" in ms or '' for Redis's clock, the content
  * JSON without its body ('' for retract and release), '1' when a correction
- * is to alert readers again (else ''), then each topic.
+ * is to alert readers again (else ''), who makes the write (the JSON text
+ * that ends its history entry, or ''), the topics the writer is limited to
+ * (JSON, or '' for every topic), then each topic.
  *
  * An embargo still in force (by Redis's clock, the same for every process)
  * holds the item instead of publishing it; retract cancels a held item;
@@ -88,7 +96,8 @@ end
  */
 export const WRITE = `${PRELUDE}
 -- A write that reaches Redis after the caller has given up on it (Redis was
--- stalled) must not happen: the caller answered 503, "nothing was saved".
+-- stalled) does nothing: the caller answered 503 and its newsroom may have
+-- moved on; a late write would surface out of the blue.
 if now_ms() > tonumber(ARGV[11]) then return {'expired'} end
 local ep = epoch(ARGV[2])
 local op, id, hash, content, topicsJson, expires, note, reason = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
@@ -97,11 +106,13 @@ local clock = now_ms()
 local now = tonumber(ARGV[13]) or clock
 local ikey = k('item:' .. id)
 local cardContent = ARGV[14]
-local cur = redis.call('HMGET', ikey, 'status', 'hash', 'note', 'first', 'ver', 'pub', 'topics', 'data', 'content', 'exp', 'cardc')
+local cur = redis.call('HMGET', ikey, 'status', 'hash', 'note', 'first', 'ver', 'pub', 'topics', 'data', 'content', 'exp', 'cardc', 'actor')
 local status = cur[1]
 local topics = {}
 local notify = ARGV[15] == '1'
-for i = 16, #ARGV do topics[#topics + 1] = ARGV[i] end
+local actor = ARGV[16]
+local limitedTo = ARGV[17]
+for i = 18, #ARGV do topics[#topics + 1] = ARGV[i] end
 local hold = embargo ~= nil and embargo > now
 
 -- Decide before writing anything: a script that fails halfway keeps its writes.
@@ -116,9 +127,20 @@ elseif op == 'release' then
   if status ~= 'scheduled' or not due or due > now then return {'not-found'} end
   hash, content, topicsJson, expires, note = cur[2], cur[9], cur[7], cur[10] or '', cur[3] or ''
   cardContent = cur[11] or content
+  actor = cur[12] or ''
   topics = cjson.decode(topicsJson)
 else
   if not status then return {'not-found'} end
+  -- A writer limited to topics may not change an item that is in others now.
+  if limitedTo ~= '' then
+    local allowed = {}
+    for _, topic in ipairs(cjson.decode(limitedTo)) do allowed[topic] = true end
+    local outside = {}
+    for _, topic in ipairs(cjson.decode(cur[7])) do
+      if not allowed[topic] then outside[#outside + 1] = topic end
+    end
+    if #outside > 0 then return {'forbidden-topic', unpack(outside)} end
+  end
   if status == 'retracted' then return {'gone', cur[8]} end
   if op == 'update' and cur[2] == hash and (cur[3] or '') == note then
     return {'unchanged', ep, head_seq(), cur[8]}
@@ -136,7 +158,7 @@ end
 if hold then
   local data = string.sub(content, 1, -2) .. ',"updatedAt":"' .. iso(clock) .. '","status":"scheduled"}'
   redis.call('HSET', ikey, 'status', 'scheduled', 'hash', hash, 'topics', topicsJson, 'card', data, 'data', data,
-    'content', content, 'cardc', cardContent)
+    'content', content, 'cardc', cardContent, 'actor', actor)
   if note ~= '' then redis.call('HSET', ikey, 'note', note) else redis.call('HDEL', ikey, 'note') end
   if expires ~= '' then redis.call('HSET', ikey, 'exp', expires) else redis.call('HDEL', ikey, 'exp') end
   redis.call('ZADD', k('scheduled'), ARGV[12], id)
@@ -186,6 +208,10 @@ local event = '{"seq":' .. int(seq) .. ',"type":"' .. etype .. '","at":"' .. at 
 redis.call('XADD', k('log'), int(seq) .. '-0', 't', int(ms), 'e', event)
 redis.call('SET', k('seq'), int(seq))
 redis.call('SET', k('clock'), int(ms))
+-- The item's history keeps the version beside its state: retention trims the log, not this.
+redis.call('RPUSH', k('history:' .. id), '{"version":' .. int(version) .. ',"event":"' .. etype .. '","at":"' .. at .. '"' ..
+  ((etype == 'updated' and note ~= '') and (',"changeNote":' .. note) or '') ..
+  (etype == 'retracted' and (',"reason":' .. reason) or '') .. actor .. '}')
 
 if op == 'retract' then
   redis.call('HSET', ikey, 'status', 'retracted', 'hash', 'retracted', 'ver', int(version), 'card', card, 'data', item)
@@ -200,7 +226,7 @@ else
     'topics', topicsJson, 'card', card, 'data', item)
   if fresh then redis.call('HSET', ikey, 'pub', at) end
   if status == 'scheduled' then
-    redis.call('HDEL', ikey, 'content', 'cardc')
+    redis.call('HDEL', ikey, 'content', 'cardc', 'actor')
     redis.call('ZREM', k('scheduled'), id)
   end
   if note ~= '' then redis.call('HSET', ikey, 'note', note) else redis.call('HDEL', ikey, 'note') end
@@ -325,6 +351,30 @@ end
 return out
 `;
 
+/**
+ * ARGV: prefix, before (first seq, exclusive), limit, now ms. Returns {id, first, exp, card}
+ * of live items first published before then, newest first: one page of a walk over "all".
+ */
+export const LIVE_CARDS = `${PRELUDE}
+local limit, now = tonumber(ARGV[3]), tonumber(ARGV[4])
+local max = '(' .. ARGV[2]
+local out = {}
+while #out < limit do
+  local page = redis.call('ZREVRANGEBYSCORE', k('all'), max, '-inf', 'WITHSCORES', 'LIMIT', 0, limit)
+  for i = 1, #page, 2 do
+    local id = page[i]
+    max = '(' .. page[i + 1]
+    local r = redis.call('HMGET', k('item:' .. id), 'status', 'exp', 'card', 'data', 'first')
+    if r[1] == 'published' and not (r[2] and tonumber(r[2]) <= now) then
+      out[#out + 1] = {id, tonumber(r[5]), r[2] or '', r[3] or r[4]}
+      if #out >= limit then break end
+    end
+  end
+  if #page < limit * 2 then break end
+end
+return out
+`;
+
 /** ARGV: prefix, since ms, limit. Returns the JSON of items retracted after then, the latest kill first. */
 export const KILLED = `${PRELUDE}
 local out = {}
@@ -380,7 +430,7 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', k('all'), id)
   redis.call('ZREM', k('items'), id)
   redis.call('ZREM', k('killed'), id)
-  redis.call('DEL', ikey)
+  redis.call('DEL', ikey, k('history:' .. id))
 end
 if #ids >= batch then more = 1 end
 return {dropped, more}

@@ -2,14 +2,19 @@
 // per-topic sorted sets. Every write is one Lua script (see redis-scripts.ts)
 // that decides, appends, changes state and publishes the event.
 import { createHash } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, RedisOptions } from 'ioredis';
 import { newEpoch } from '../domain/cursor.ts';
 import type { NewsEvent } from '../domain/event.ts';
 import type { ItemContent, RetractedItem, ScheduledItem } from '../domain/item.ts';
-import { HEAD, KILLED, LISTS, RENEW, SCHEDULED, TRIM, WRITE } from './redis-scripts.ts';
+import { HEAD, KILLED, LISTS, LIVE_CARDS, RENEW, SCHEDULED, TRIM, WRITE } from './redis-scripts.ts';
 import {
+  type Actor,
   type Appended,
+  actorJson,
   type Detail,
+  HISTORY_LIMIT,
+  type HistoryEntry,
+  type ListEntry,
   type Lists,
   type LiveList,
   type LogHead,
@@ -17,20 +22,26 @@ import {
   type Store,
   type StoredItem,
   StoreUnavailableError,
+  WriteOutcomeUnknownError,
+  WriteNotReplicatedError,
   type WriteResult,
 } from './store.ts';
+import { connectRedis, effectivePrefix, type RedisClient, type RedisTarget } from './redis-target.ts';
 
 const TRIM_BATCH = 5_000;
 const COMMAND_TIMEOUT_MS = 2_000;
 /**
  * A write must run within this long after it was sent, by Redis's clock, or
- * it does nothing. The rest of the command timeout is left for the reply, so
- * a 503 after a stall means the write did not happen.
+ * it does nothing: a write queued behind a stall is not applied after the
+ * API has given up on it. The rest of the command timeout is left for the
+ * reply; a reply lost after the write ran is answered as such
+ * (WriteOutcomeUnknownError).
  */
 const WRITE_BUDGET_MS = 1_500;
 
 /** Errors that mean "Redis cannot serve right now" rather than "this request is wrong". */
-const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|NOREPLICAS|MISCONF|OOM|TRYAGAIN|CLUSTERDOWN|NOSCRIPT)\b/;
+// MOVED, ASK: a cluster slot changed hands; the command did not run on the node that answered.
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|NOREPLICAS|MISCONF|OOM|TRYAGAIN|CLUSTERDOWN|NOSCRIPT|MOVED|ASK)\b/;
 
 export function toStoreError(error: unknown): unknown {
   if (error instanceof StoreUnavailableError) return error;
@@ -38,6 +49,23 @@ export function toStoreError(error: unknown): unknown {
   // A reply error that is not transient is a bug in a script or command: let it be a 500.
   if (e?.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message ?? '')) return error;
   return new StoreUnavailableError(`redis: ${e?.message ?? String(error)}`, { cause: error });
+}
+
+/** Failures that show a command was never sent (no connection to send it on). */
+const NOT_SENT = /Stream isn't writeable|enableOfflineQueue/;
+
+/**
+ * A write's failure in the API's terms: refused before it ran (a reply error,
+ * or never sent: nothing saved), or sent and its answer lost (a dropped
+ * connection, a timeout: it may have run, WriteOutcomeUnknownError).
+ */
+export function toWriteError(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError) return error;
+  const mapped = toStoreError(error);
+  if (!(mapped instanceof StoreUnavailableError)) return mapped;
+  const e = error as { name?: string; message?: string };
+  if (e?.name === 'ReplyError' || NOT_SENT.test(e?.message ?? '')) return mapped;
+  return new WriteOutcomeUnknownError(`redis: the write was sent but its answer was lost (${e?.message ?? String(error)})`, { cause: error });
 }
 
 /** Runs a Redis call; connection trouble becomes StoreUnavailableError. */
@@ -75,7 +103,7 @@ const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username|AUTH .*
  * Resolves once the client is ready; rejects after `timeoutMs`, or at once
  * when Redis refuses the credentials (waiting would not help).
  */
-export function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   if (client.status === 'wait') client.connect().catch(() => {});
   return new Promise((resolve, reject) => {
@@ -126,21 +154,61 @@ export function describeStoreProblem(error: unknown): string {
   return message.replace(/^redis: /, 'Redis: ');
 }
 
-/** A Lua script run by its SHA1, sent whole only when Redis does not have it yet. */
+/**
+ * A Lua script run by its SHA1, sent whole only when Redis does not have it yet.
+ * Every script's first argument is the key prefix; it is also declared as the
+ * script's one key, so a cluster runs the script on the node that owns the
+ * prefix's slot (and every key under it: the prefix is a hash tag there).
+ */
 export class Script {
   readonly sha: string;
   constructor(readonly lua: string) {
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
-  async run(client: Redis, args: (string | number)[]): Promise<unknown> {
+  async run(client: RedisClient, args: (string | number)[]): Promise<unknown> {
+    const key = String(args[0]);
     try {
-      return await client.evalsha(this.sha, 0, ...args);
+      return await client.evalsha(this.sha, 1, key, ...args);
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.eval(this.lua, 0, ...args);
+      if (!isNoScript(error)) throw error;
+      return client.eval(this.lua, 1, key, ...args);
     }
   }
+
+  /**
+   * Runs the script, then, on the same connection and right behind it, a
+   * write to `syncKey` and `WAIT replicas timeoutMs`: WAIT counts the
+   * replicas that hold everything this connection wrote, and the small write
+   * makes that "everything up to now", also when the script itself changed
+   * nothing (a retry of a write that is already there). Resolves to the
+   * script's reply and the replicas counted (or why WAIT gave no count).
+   */
+  async runAndWait(
+    client: RedisClient,
+    args: (string | number)[],
+    syncKey: string,
+    replicas: number,
+    timeoutMs: number,
+  ): Promise<{ reply: unknown; replicated: number | Error }> {
+    const key = String(args[0]);
+    const send = (first: 'evalsha' | 'eval') => {
+      const pipeline = client.pipeline();
+      if (first === 'evalsha') pipeline.evalsha(this.sha, 1, key, ...args);
+      else pipeline.eval(this.lua, 1, key, ...args);
+      return pipeline.incr(syncKey).wait(replicas, timeoutMs).exec();
+    };
+    let results = await send('evalsha');
+    if (isNoScript(results?.[0]?.[0])) results = await send('eval');
+    if (!results) throw new StoreUnavailableError('redis: the write was not sent');
+    const [[scriptError, reply] = [], , [waitError, counted] = []] = results;
+    if (scriptError) throw scriptError;
+    return { reply, replicated: waitError ?? Number(counted) };
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
 const scripts = {
@@ -151,32 +219,52 @@ const scripts = {
   killed: new Script(KILLED),
   scheduled: new Script(SCHEDULED),
   trim: new Script(TRIM),
+  liveCards: new Script(LIVE_CARDS),
 };
 
 export interface RedisStoreOptions {
-  url: string;
+  /** A single Redis (the same as `target: {mode: 'single', url}`). */
+  url?: string;
+  target?: RedisTarget;
   prefix: string;
   retention: Retention;
+  /** A write is acknowledged only once this many replicas hold it (WAIT). */
+  minReplicas?: number;
+  /** How long WAIT may take before the write is answered "not replicated". */
+  waitMs?: number;
 }
 
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
-  readonly client: Redis;
+  readonly client: RedisClient;
+  readonly target: RedisTarget;
   readonly prefix: string;
-  /** Where each write publishes its event. */
+  /** Where each write publishes its event (a shard channel in a cluster). */
   readonly channel: string;
   private readonly retention: Retention;
+  private readonly minReplicas: number;
+  private readonly waitMs: number;
+  private readonly writeScript: Script;
   /** Redis's clock minus ours (ms), for write deadlines; refreshed on every connect and head(). */
   private clockOffset = 0;
 
   constructor(options: RedisStoreOptions) {
-    this.client = new Redis(options.url, commandConnectionOptions('newswire-store'));
+    const target = options.target ?? { mode: 'single', url: options.url ?? '' };
+    this.target = target;
+    this.minReplicas = options.minReplicas ?? 0;
+    this.waitMs = options.waitMs ?? 500;
+    const connection = commandConnectionOptions('newswire-store');
+    // WAIT goes out with the write: its reply may come up to waitMs later.
+    if (this.minReplicas > 0) connection.commandTimeout = COMMAND_TIMEOUT_MS + this.waitMs;
+    this.client = connectRedis(target, connection);
     // Connection trouble shows as 503s and in /readyz; the error events themselves carry nothing more.
     this.client.on('error', () => {});
     this.client.on('ready', () => void this.head().catch(() => {}));
-    this.prefix = options.prefix;
-    this.channel = `${options.prefix}:events`;
+    this.prefix = effectivePrefix(target, options.prefix);
+    this.channel = `${this.prefix}:events`;
     this.retention = options.retention;
+    // Sharded pub/sub in a cluster: the channel lives on the node of its slot, whatever the cluster's size.
+    this.writeScript = target.mode === 'cluster' ? new Script(WRITE.replace("redis.call('PUBLISH'", "redis.call('SPUBLISH'")) : scripts.write;
   }
 
   private key(name: string): string {
@@ -210,7 +298,7 @@ export class RedisStore implements Store {
   private async write(
     op: 'publish' | 'update' | 'retract' | 'release',
     id: string,
-    fields: { hash?: string; content?: ItemContent; changeNote?: string; reason?: string; now?: number; notify?: boolean },
+    fields: { hash?: string; content?: ItemContent; changeNote?: string; reason?: string; now?: number; notify?: boolean; actor?: Actor },
   ): Promise<WriteResult> {
     const { content } = fields;
     const args = [
@@ -229,9 +317,16 @@ export class RedisStore implements Store {
       fields.now !== undefined ? String(Math.floor(fields.now)) : '',
       content ? JSON.stringify({ ...content, body: undefined }) : '',
       fields.notify ? '1' : '',
+      actorJson(fields.actor),
+      fields.actor?.topics ? JSON.stringify(fields.actor.topics) : '',
       ...(content?.topics ?? []),
     ];
-    const reply = (await this.call(() => scripts.write.run(this.client, args))) as [string, ...unknown[]];
+    let reply: [string, ...unknown[]];
+    try {
+      reply = (await this.runWrite(args)) as [string, ...unknown[]];
+    } catch (error) {
+      throw toWriteError(error);
+    }
     switch (reply[0]) {
       case 'expired':
         throw new StoreUnavailableError('redis: the write reached Redis too late and was not applied');
@@ -259,21 +354,55 @@ export class RedisStore implements Store {
         };
       case 'not-found':
         return { outcome: 'not-found' };
+      case 'forbidden-topic':
+        return { outcome: 'forbidden-topic', topics: reply.slice(1) as string[] };
       default:
         throw new Error(`redis write script answered ${String(reply[0])}`);
     }
   }
 
-  publish(content: ItemContent, hash: string): Promise<WriteResult> {
-    return this.write('publish', content.id, { content, hash });
+  /** The write script; with minReplicas, not answered until that many replicas hold it. */
+  private async runWrite(args: (string | number)[]): Promise<unknown> {
+    if (this.minReplicas === 0) return this.writeScript.run(this.client, args);
+    const { reply, replicated } = await this.writeScript.runAndWait(
+      this.client,
+      args,
+      this.key('sync'),
+      this.minReplicas,
+      this.waitMs,
+    );
+    if (typeof replicated === 'number' && replicated >= this.minReplicas) return reply;
+    const why = typeof replicated === 'number' ? `${replicated} of ${this.minReplicas} replicas confirmed it within ${this.waitMs} ms` : replicated.message;
+    throw new WriteNotReplicatedError(`redis: the write reached the primary but not enough replicas (${why})`);
   }
 
-  update(content: ItemContent, hash: string, changeNote: string | undefined, notify = false): Promise<WriteResult> {
-    return this.write('update', content.id, { content, hash, changeNote, notify });
+  /**
+   * Replicas connected to the primary now, when minReplicas asks for more
+   * (every write would be answered 503); null when there are enough, or in a
+   * cluster (INFO would go to any node).
+   */
+  async missingReplicas(): Promise<{ connected: number; required: number } | null> {
+    if (this.minReplicas === 0 || this.target.mode === 'cluster') return null;
+    const info = await this.call(() => (this.client as Exclude<RedisClient, Cluster>).info('replication'));
+    const connected = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+    return connected < this.minReplicas ? { connected, required: this.minReplicas } : null;
   }
 
-  retract(id: string, reason: string): Promise<WriteResult> {
-    return this.write('retract', id, { reason });
+  publish(content: ItemContent, hash: string, actor?: Actor): Promise<WriteResult> {
+    return this.write('publish', content.id, { content, hash, actor });
+  }
+
+  update(content: ItemContent, hash: string, changeNote: string | undefined, notify = false, actor?: Actor): Promise<WriteResult> {
+    return this.write('update', content.id, { content, hash, changeNote, notify, actor });
+  }
+
+  retract(id: string, reason: string, actor?: Actor): Promise<WriteResult> {
+    return this.write('retract', id, { reason, actor });
+  }
+
+  async history(id: string, limit = HISTORY_LIMIT): Promise<HistoryEntry[]> {
+    const entries = await this.call(() => this.client.lrange(this.key(`history:${id}`), -limit, -1));
+    return entries.map((entry) => JSON.parse(entry) as HistoryEntry);
   }
 
   async scheduled(limit: number, dueBy?: number): Promise<ScheduledItem[]> {
@@ -313,6 +442,11 @@ export class RedisStore implements Store {
       });
     });
     return { epoch, headSeq: Number(headSeq), lists };
+  }
+
+  async liveCards(beforeOrder: number, limit: number): Promise<ListEntry[]> {
+    const reply = (await this.call(() => scripts.liveCards.run(this.client, [this.prefix, beforeOrder, limit, Date.now()]))) as [string, number, string, string][];
+    return reply.map(([id, order, expires, json]) => ({ id, order: Number(order), json, expiresMs: expires === '' ? undefined : Number(expires) }));
   }
 
   async withdrawn(sinceMs: number, limit: number): Promise<RetractedItem[]> {

@@ -3,11 +3,29 @@
 // state never disagree and seq order is commit order.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './sqlite-file.ts';
 import { newEpoch } from '../domain/cursor.ts';
 import { ALL_ITEMS, type EventType, itemIdOf, type NewsEvent } from '../domain/event.ts';
 import { type Item, type ItemContent, isEmbargoed, type RetractedItem, type ScheduledItem, toCard } from '../domain/item.ts';
-import type { Appended, Detail, ListEntry, Lists, LiveList, LogHead, Retention, Store, StoredItem, WriteResult } from './store.ts';
+import {
+  type Actor,
+  type Appended,
+  actorJson,
+  type Detail,
+  HISTORY_LIMIT,
+  type HistoryEntry,
+  historyJson,
+  type ListEntry,
+  type Lists,
+  type LiveList,
+  type LogHead,
+  type Retention,
+  type Store,
+  type StoredItem,
+  topicsBeyond,
+  type WriteResult,
+} from './store.ts';
 
 /** An item's state: its card (the item without its body) ahead of the whole item. */
 const ITEMS_COLUMNS = `(
@@ -41,6 +59,12 @@ CREATE INDEX IF NOT EXISTS item_topics_item ON item_topics (item_id);
 CREATE TABLE IF NOT EXISTS topics (topic TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_at TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS held (id TEXT PRIMARY KEY, release_ms INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS held_release ON held (release_ms, id);
+CREATE TABLE IF NOT EXISTS item_history (
+  item_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  entry TEXT NOT NULL,
+  PRIMARY KEY (item_id, version)
+) WITHOUT ROWID;
 `;
 
 // After any migration: lists of every item walk this index newest first, and
@@ -105,22 +129,22 @@ export class SqliteStore implements Store {
     mkdirSync(options.dataDir, { recursive: true });
     this.file = join(options.dataDir, 'newswire.db');
     this.retention = options.retention;
-    this.db = new Database(this.file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    const columns = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('items') as string[];
-    if (!columns.includes('card')) this.db.transaction(() => this.db.exec(ADD_CARDS))();
-    this.db.exec(INDEXES);
-
-    const existing = this.db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
-    if (existing) {
-      this.epoch = existing.value;
-    } else {
-      this.epoch = newEpoch();
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(this.epoch);
-    }
+    this.db = openSqlite(this.file, options.synchronous ?? 'FULL');
+    // Schema, migration and epoch in one writer's turn: processes opening the
+    // file at once never migrate twice nor make two epochs.
+    this.epoch = this.db
+      .transaction((): string => {
+        this.db.exec(SCHEMA);
+        const columns = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('items') as string[];
+        if (!columns.includes('card')) this.db.exec(ADD_CARDS);
+        // A held item remembers who scheduled it: its release is theirs in the history.
+        const heldColumns = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('held') as string[];
+        if (!heldColumns.includes('actor')) this.db.exec("ALTER TABLE held ADD COLUMN actor TEXT NOT NULL DEFAULT ''");
+        this.db.exec(INDEXES);
+        this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)").run(newEpoch());
+        return (this.db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string }).value;
+      })
+      .immediate();
 
     this.stmt = {
       getItem: this.db.prepare<[string], ItemRow>('SELECT id, status, hash, change_note, first_seq, data FROM items WHERE id = ?'),
@@ -167,9 +191,13 @@ export class SqliteStore implements Store {
           "SELECT data FROM items INDEXED BY items_changed WHERE updated_ms > ? AND status = 'retracted' ORDER BY updated_ms DESC, id DESC LIMIT ?",
         )
         .pluck(),
-      hold: this.db.prepare<[string, number]>(
-        'INSERT INTO held (id, release_ms) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET release_ms = excluded.release_ms',
+      hold: this.db.prepare<[string, number, string]>(
+        'INSERT INTO held (id, release_ms, actor) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET release_ms = excluded.release_ms, actor = excluded.actor',
       ),
+      heldActor: this.db.prepare<[string]>('SELECT actor FROM held WHERE id = ?').pluck(),
+      insertHistory: this.db.prepare<[string, number, string]>('INSERT OR REPLACE INTO item_history (item_id, version, entry) VALUES (?, ?, ?)'),
+      history: this.db.prepare<[string, number]>('SELECT entry FROM item_history WHERE item_id = ? ORDER BY version DESC LIMIT ?').pluck(),
+      deleteHistory: this.db.prepare<[string]>('DELETE FROM item_history WHERE item_id = ?'),
       unhold: this.db.prepare<[string]>('DELETE FROM held WHERE id = ?'),
       releaseMs: this.db.prepare<[string]>('SELECT release_ms FROM held WHERE id = ?').pluck(),
       heldDue: this.db
@@ -241,7 +269,20 @@ export class SqliteStore implements Store {
     return row ? { row, item: JSON.parse(row.data) as StoredItem } : null;
   }
 
-  async publish(content: ItemContent, hash: string): Promise<WriteResult> {
+  /** The new version in the item's history, in the transaction of its event. */
+  private remember(event: NewsEvent, changeNote: string | undefined, actor: string): void {
+    const { item } = event;
+    const reason = item.status === 'retracted' ? item.reason : undefined;
+    const note = event.type === 'updated' ? changeNote : undefined;
+    this.stmt.insertHistory.run(item.id, item.version, historyJson(item.version, event.type, event.at, note, reason, actor));
+  }
+
+  async history(id: string, limit = HISTORY_LIMIT): Promise<HistoryEntry[]> {
+    const rows = this.stmt.history.all(id, limit) as string[];
+    return rows.reverse().map((entry) => JSON.parse(entry) as HistoryEntry);
+  }
+
+  async publish(content: ItemContent, hash: string, actor?: Actor): Promise<WriteResult> {
     return this.db.transaction((): WriteResult => {
       const existing = this.readItem(content.id);
       if (existing) {
@@ -251,12 +292,13 @@ export class SqliteStore implements Store {
         }
         return { outcome: 'conflict', item: existing.item };
       }
-      return isEmbargoed(content) ? this.hold(content, hash, undefined) : this.publishNow(content, hash, undefined);
+      const by = actorJson(actor);
+      return isEmbargoed(content) ? this.hold(content, hash, undefined, by) : this.publishNow(content, hash, undefined, by);
     }).immediate();
   }
 
   /** Keeps the item out of every list and the log until its embargo lifts. */
-  private hold(content: ItemContent & { embargoUntil: string }, hash: string, changeNote: string | undefined): WriteResult {
+  private hold(content: ItemContent & { embargoUntil: string }, hash: string, changeNote: string | undefined, actor: string): WriteResult {
     const now = Date.now();
     const item: ScheduledItem = { ...content, updatedAt: new Date(now).toISOString(), status: 'scheduled' };
     this.stmt.deleteItem.run(content.id);
@@ -271,12 +313,12 @@ export class SqliteStore implements Store {
       card: JSON.stringify(item),
       data: JSON.stringify(item),
     });
-    this.stmt.hold.run(content.id, Date.parse(content.embargoUntil));
+    this.stmt.hold.run(content.id, Date.parse(content.embargoUntil), actor);
     return { outcome: 'scheduled', item };
   }
 
   /** Version 1 goes into the log; a held item of this id stops being held. */
-  private publishNow(content: ItemContent, hash: string, changeNote: string | undefined): Appended {
+  private publishNow(content: ItemContent, hash: string, changeNote: string | undefined, actor: string): Appended {
     this.stmt.deleteItem.run(content.id);
     this.stmt.unhold.run(content.id);
     const event = this.appendTx('published', (_seq, at) => ({
@@ -285,21 +327,25 @@ export class SqliteStore implements Store {
       // Kept beside the item so a retry of the same correction stays a retry; readers saw no earlier version.
       changeNote,
     }));
+    this.remember(event, undefined, actor);
     this.touchTopics(event);
     return { outcome: 'appended', epoch: this.epoch, event };
   }
 
-  async update(content: ItemContent, hash: string, changeNote: string | undefined, notify = false): Promise<WriteResult> {
+  async update(content: ItemContent, hash: string, changeNote: string | undefined, notify = false, actor?: Actor): Promise<WriteResult> {
     return this.db.transaction((): WriteResult => {
       const existing = this.readItem(content.id);
       if (!existing) return { outcome: 'not-found' };
       const previous = existing.item;
+      const outside = topicsBeyond(actor, previous.topics);
+      if (outside.length) return { outcome: 'forbidden-topic', topics: outside };
       if (previous.status === 'retracted') return { outcome: 'gone', item: previous };
       if (existing.row.hash === hash && (existing.row.change_note ?? undefined) === changeNote) {
         return { outcome: 'unchanged', epoch: this.epoch, seq: this.headSync().seq, item: previous };
       }
+      const by = actorJson(actor);
       if (previous.status === 'scheduled') {
-        return isEmbargoed(content) ? this.hold(content, hash, changeNote) : this.publishNow(content, hash, changeNote);
+        return isEmbargoed(content) ? this.hold(content, hash, changeNote, by) : this.publishNow(content, hash, changeNote, by);
       }
       // Readers have it already: no embargo can take it back.
       if (isEmbargoed(content)) return { outcome: 'conflict', item: previous };
@@ -315,16 +361,19 @@ export class SqliteStore implements Store {
         const formerTopics = previous.topics.filter((topic) => !content.topics.includes(topic));
         return { item, hash, changeNote, formerTopics, notify };
       });
+      this.remember(event, changeNote, by);
       this.touchTopics(event, previous.topics);
       return { outcome: 'appended', epoch: this.epoch, event };
     }).immediate();
   }
 
-  async retract(id: string, reason: string): Promise<WriteResult> {
+  async retract(id: string, reason: string, actor?: Actor): Promise<WriteResult> {
     return this.db.transaction((): WriteResult => {
       const existing = this.readItem(id);
       if (!existing) return { outcome: 'not-found' };
       const previous = existing.item;
+      const outside = topicsBeyond(actor, previous.topics);
+      if (outside.length) return { outcome: 'forbidden-topic', topics: outside };
       if (previous.status === 'retracted') return { outcome: 'gone', item: previous };
       if (previous.status === 'scheduled') {
         // Readers never knew of it: it goes without a trace in the log.
@@ -344,6 +393,7 @@ export class SqliteStore implements Store {
         } satisfies RetractedItem,
         hash: 'retracted',
       }));
+      this.remember(event, undefined, actorJson(actor));
       this.touchTopics(event);
       return { outcome: 'appended', epoch: this.epoch, event };
     }).immediate();
@@ -360,7 +410,8 @@ export class SqliteStore implements Store {
       const due = this.stmt.releaseMs.get(id) as number | undefined;
       if (due === undefined || due > now) return null;
       const { updatedAt: _updatedAt, status: _status, ...content } = existing.item;
-      return this.publishNow(content, existing.row.hash, existing.row.change_note ?? undefined);
+      const actor = (this.stmt.heldActor.get(id) as string | undefined) ?? '';
+      return this.publishNow(content, existing.row.hash, existing.row.change_note ?? undefined, actor);
     }).immediate();
   }
 
@@ -395,6 +446,16 @@ export class SqliteStore implements Store {
       }
       return { epoch: this.epoch, headSeq: head.seq, lists };
     })();
+  }
+
+  private liveCardsPage: Database.Statement<[number, number, number], ListRow> | undefined;
+
+  async liveCards(beforeOrder: number, limit: number): Promise<ListEntry[]> {
+    this.liveCardsPage ??= this.db.prepare<[number, number, number], ListRow>(
+      `SELECT id, first_seq, expires_ms, card AS json FROM items INDEXED BY items_live
+       WHERE status = 'published' AND (expires_ms IS NULL OR expires_ms > ?) AND first_seq < ? ORDER BY first_seq DESC LIMIT ?`,
+    );
+    return this.liveCardsPage.all(Date.now(), beforeOrder, limit).map(listEntry);
   }
 
   async withdrawn(sinceMs: number, limit: number): Promise<RetractedItem[]> {
@@ -439,9 +500,10 @@ export class SqliteStore implements Store {
       for (const id of this.stmt.expiredItems.all(now - this.retention.itemMaxAgeMs) as string[]) {
         this.stmt.deleteItemTopics.run(id);
         this.stmt.deleteItem.run(id);
+        this.stmt.deleteHistory.run(id);
       }
       return dropped;
-    })();
+    }).immediate();
   }
 
   async ping(): Promise<void> {

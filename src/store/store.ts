@@ -1,7 +1,7 @@
 // The log and the item state behind one small interface.
 // Every backend must append, change state and assign seq atomically: the
 // decision (create, retry, conflict, gone) is taken inside that same step.
-import type { NewsEvent } from '../domain/event.ts';
+import type { EventType, NewsEvent } from '../domain/event.ts';
 import type { CancelledItem, Detail, Item, ItemContent, RetractedItem, ScheduledItem } from '../domain/item.ts';
 
 export type StoredItem = Item | RetractedItem | ScheduledItem;
@@ -19,7 +19,9 @@ export type WriteResult =
   | { outcome: 'cancelled'; epoch: string; seq: number; item: CancelledItem }
   | { outcome: 'not-found' }
   /** The item was retracted; it cannot change any more. */
-  | { outcome: 'gone'; item: RetractedItem };
+  | { outcome: 'gone'; item: RetractedItem }
+  /** The actor is limited to topics and the item is in others (listed): nothing was written. */
+  | { outcome: 'forbidden-topic'; topics: string[] };
 
 export type Appended = Extract<WriteResult, { outcome: 'appended' }>;
 
@@ -58,6 +60,54 @@ export interface Lists {
   lists: Map<string, LiveList>;
 }
 
+/** Who made a write, for the item's history: the key's id and name, and the request. */
+export interface Actor {
+  key: string;
+  name: string;
+  requestId?: string;
+  /**
+   * The only topics the actor may touch: a correction or a retraction of an
+   * item now in others is refused in the write's own atomic step.
+   */
+  topics?: readonly string[];
+}
+
+/** Topics of the item outside the actor's (none when the actor is not limited). */
+export function topicsBeyond(actor: Actor | undefined, topics: readonly string[]): string[] {
+  const allowed = actor?.topics;
+  return allowed ? topics.filter((topic) => !allowed.includes(topic)) : [];
+}
+
+/** One version of an item, as its history keeps it (beside item state, not in the log). */
+export interface HistoryEntry {
+  version: number;
+  event: EventType;
+  at: string;
+  changeNote?: string;
+  reason?: string;
+  by?: { key: string; name: string };
+  requestId?: string;
+}
+
+/** Most versions one history read returns (the latest). */
+export const HISTORY_LIMIT = 1_000;
+
+/**
+ * The actor's part of a history entry as JSON text (',"by":{…},"requestId":…'
+ * or ''), made once here so both backends write byte-identical entries.
+ */
+export function actorJson(actor: Actor | undefined): string {
+  if (!actor) return '';
+  const by = `,"by":${JSON.stringify({ key: actor.key, name: actor.name })}`;
+  return actor.requestId ? `${by},"requestId":${JSON.stringify(actor.requestId)}` : by;
+}
+
+/** A whole history entry as JSON text: what the SQLite store keeps, and what the Redis script writes. */
+export function historyJson(version: number, event: EventType, at: string, note: string | undefined, reason: string | undefined, actor: string): string {
+  const head = JSON.stringify({ version, event, at, ...(note ? { changeNote: note } : {}), ...(reason !== undefined ? { reason } : {}) });
+  return `${head.slice(0, -1)}${actor}}`;
+}
+
 export interface Retention {
   maxEvents: number;
   maxAgeMs: number;
@@ -74,10 +124,17 @@ export interface Retention {
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   head(): Promise<LogHead>;
-  publish(content: ItemContent, hash: string): Promise<WriteResult>;
+  /**
+   * `actor` (every write): who made it, recorded in the item's history with
+   * the new version, in the same atomic step; a held item remembers it for
+   * the version its release publishes.
+   */
+  publish(content: ItemContent, hash: string, actor?: Actor): Promise<WriteResult>;
   /** `notify`: the editor asks that readers alerted to the item hear of this correction too. */
-  update(content: ItemContent, hash: string, changeNote: string | undefined, notify?: boolean): Promise<WriteResult>;
-  retract(id: string, reason: string): Promise<WriteResult>;
+  update(content: ItemContent, hash: string, changeNote: string | undefined, notify?: boolean, actor?: Actor): Promise<WriteResult>;
+  retract(id: string, reason: string, actor?: Actor): Promise<WriteResult>;
+  /** The item's versions, oldest first (the latest `limit`); empty for an unknown or held item. */
+  history(id: string, limit?: number): Promise<HistoryEntry[]>;
   /** Held items, earliest release first; with `dueBy`, only those whose embargo lifts by then. */
   scheduled(limit: number, dueBy?: number): Promise<ScheduledItem[]>;
   /**
@@ -93,6 +150,12 @@ export interface Store {
    * at one log position. Reads go through indexes: they cost what they return.
    */
   lists(keys: readonly string[], limit: number, detail: Detail): Promise<Lists>;
+  /**
+   * Cards of live items first published before `beforeOrder` (see
+   * ListEntry.order), newest first, at most `limit`: a walk over every live
+   * item a page at a time (sitemaps), each page one indexed read.
+   */
+  liveCards(beforeOrder: number, limit: number): Promise<ListEntry[]>;
   /**
    * Items retracted after `sinceMs` (by the time of the kill), the latest
    * first, at most `limit`: feeds keep a withdrawal notice in their place.
@@ -112,5 +175,29 @@ export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * The write reached the primary but fewer replicas than required confirmed
+ * it in time: its outcome is unknown (a failover may lose it, or it may
+ * still surface). The API answers 503; a retry with the same id is safe.
+ */
+export class WriteNotReplicatedError extends StoreUnavailableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WriteNotReplicatedError';
+  }
+}
+
+/**
+ * The write was sent but its answer never came (the connection dropped, the
+ * reply timed out): it may have been applied. The API answers 503 and says
+ * so; a retry with the same id is safe and tells which.
+ */
+export class WriteOutcomeUnknownError extends StoreUnavailableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WriteOutcomeUnknownError';
   }
 }

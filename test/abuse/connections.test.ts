@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedWithin, http, rawSocket } from '../support/http.ts';
 import { cleanup, startServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/wait.ts';
 
 afterAll(cleanup);
 
@@ -24,7 +25,8 @@ describe('connections from one address', () => {
 
   it('holds at most the per-address limit; other addresses are served meanwhile; idle ones are let go', async () => {
     const sockets = await Promise.all(Array.from({ length: 200 }, () => rawSocket(server.port, '127.0.0.10')));
-    const verdicts = await Promise.all(sockets.map((socket) => closedWithin(socket, 300)));
+    // Within 1 s: well before the 2 s headers timeout lets go of the held ones too.
+    const verdicts = await Promise.all(sockets.map((socket) => closedWithin(socket, 1_000)));
     const cut = verdicts.filter((ms) => ms >= 0).length;
     expect(cut).toBeGreaterThanOrEqual(160);
     const held = sockets.filter((_, i) => verdicts[i] === -1);
@@ -38,8 +40,15 @@ describe('connections from one address', () => {
     // The silent sockets are closed by the server within its timeouts (2 s headers + 1 s keep-alive).
     const closing = await Promise.all(held.map((socket) => closedWithin(socket, 6_000)));
     expect(closing.every((ms) => ms >= 0)).toBe(true);
-    // The address is welcome again once its sockets are gone.
-    expect((await http(`${server.url}/healthz`, { from: '127.0.0.10' })).status).toBe(200);
+    // The address is welcome again once its sockets are gone. The client may see
+    // the server's FIN before the server has counted the socket out, so a
+    // request sent in that instant may still be refused: wait for the count.
+    const welcome = await until(
+      () => http(`${server.url}/healthz`, { from: '127.0.0.10' }).then((r) => r.status === 200, () => false),
+      'the address to be served again once its held sockets are closed',
+      3_000,
+    );
+    expect(welcome).toBe(true);
     const refused = await http(`${server.url}/metrics`);
     expect(refused.body).toMatch(/^newswire_refused_total\{reason="too-many-connections"\} \d+$/m);
   });

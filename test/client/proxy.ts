@@ -3,6 +3,8 @@
 // through again. Real bytes, real sockets: nothing of the protocol is faked.
 // With `dropUpgrades`, it passes plain HTTP but drops every connection asking
 // for a WebSocket upgrade, as some corporate proxies and firewalls do.
+// `loseAnswerTo(marker)` lets one request through and loses its answer with
+// the connection, as a network that fails at the wrong moment does.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
@@ -12,6 +14,13 @@ export class TcpProxy {
   connections = 0;
   /** Upgrade requests dropped so far (with `dropUpgrades`). */
   dropped = 0;
+  /** Sent upstream before an answer to lose (see loseAnswerTo). */
+  private loseAfter: string | undefined;
+  /** Upstream connections whose answer holding `doomedAnswer` is dropped, with the connection. */
+  private readonly doomed = new Set<Socket>();
+  private doomedAnswer: string | undefined;
+  /** Answers lost so far. */
+  lost = 0;
 
   private constructor(
     private readonly server: Server,
@@ -69,7 +78,10 @@ export class TcpProxy {
     const upstream = connect(this.targetPort, '127.0.0.1');
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        this.doomed.delete(socket);
+      });
       socket.on('error', () => {
         client.destroy();
         upstream.destroy();
@@ -77,8 +89,37 @@ export class TcpProxy {
     }
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      if (this.loseAfter !== undefined && chunk.includes(this.loseAfter)) {
+        this.doomedAnswer = this.loseAfter;
+        this.loseAfter = undefined;
+        this.doomed.add(upstream);
+      }
+      if (!upstream.write(chunk)) client.pause();
+    });
+    upstream.on('drain', () => client.resume());
+    upstream.on('data', (chunk: Buffer) => {
+      if (this.doomed.has(upstream) && chunk.includes(this.doomedAnswer ?? '')) {
+        // The request went through and was answered: the answer and the connection are lost.
+        this.lost++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      if (!client.write(chunk)) upstream.pause();
+    });
+    client.on('drain', () => upstream.resume());
+    // A client paused while its first bytes were looked at (dropUpgrades) flows again.
+    client.resume();
+  }
+
+  /**
+   * The next request that contains `marker` reaches the target, and the
+   * answer on its connection that contains `marker` too (so the request was
+   * carried out) is lost with the connection: the client cannot know.
+   */
+  loseAnswerTo(marker: string): void {
+    this.loseAfter = marker;
   }
 
   /** Drops every open connection and refuses new ones until heal(). */

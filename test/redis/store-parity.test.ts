@@ -1,14 +1,14 @@
 // The Redis store decides exactly as the SQLite store does. The same random
 // sequences of publish / update / retract, with embargoes (hold, release,
 // cancel), run against both; every outcome, every event, every snapshot, the
-// held items and the log must match (times and epochs aside).
+// held items, the log and every item's history must match (times and epochs aside).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_ITEMS, itemKey } from '../../src/domain/event.ts';
 import type { ItemContent } from '../../src/domain/item.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-import type { Retention, Store } from '../../src/store/store.ts';
+import type { Actor, Retention, Store } from '../../src/store/store.ts';
 import { startRedis, stopAllRedis, type TestRedis } from '../support/redis.ts';
 import { cleanup, tempDir } from '../support/server.ts';
 
@@ -102,6 +102,17 @@ function after(base: number, embargo: Embargo | undefined): number | undefined {
 }
 
 /** `base` is shared by both stores' runs, so embargoes and release times are the same instants. */
+/**
+ * Who writes: a key named with awkward text and limited to two topics (its
+ * corrections and retractions of items in others are refused), a key with or
+ * without a request id, or nobody (a write before keys existed).
+ */
+const ACTORS: (Actor | undefined)[] = [
+  { key: 'key_00000000000000aa', name: 'Sports "desk" <b>é', requestId: 'req-1:a.b', topics: ['world', 'europe'] },
+  { key: 'token-1', name: 'token-1' },
+  undefined,
+];
+
 async function run(store: Store, ops: Op[], base: number): Promise<unknown[]> {
   const epoch = (await store.head()).epoch;
   const out: unknown[] = [];
@@ -110,12 +121,12 @@ async function run(store: Store, ops: Op[], base: number): Promise<unknown[]> {
     switch (step.op) {
       case 'publish': {
         const c = content(step.id, step.headline, step.topics, base, step.expired, step.embargo);
-        result = await store.publish(c, `h${step.headline}-${step.topics.join()}-${step.expired}-${step.embargo}`);
+        result = await store.publish(c, `h${step.headline}-${step.topics.join()}-${step.expired}-${step.embargo}`, ACTORS[step.headline % 3]);
         break;
       }
       case 'update': {
         const c = content(step.id, step.headline, step.topics, base, false, step.embargo);
-        result = await store.update(c, `h${step.headline}-${step.topics.join()}-false-${step.embargo}`, step.note, step.notify);
+        result = await store.update(c, `h${step.headline}-${step.topics.join()}-false-${step.embargo}`, step.note, step.notify, ACTORS[(step.headline + 1) % 3]);
         break;
       }
       case 'release':
@@ -125,7 +136,7 @@ async function run(store: Store, ops: Op[], base: number): Promise<unknown[]> {
         result = await store.scheduled(step.limit, after(base, step.dueBy));
         break;
       case 'retract':
-        result = await store.retract(`item-${step.id}`, step.reason);
+        result = await store.retract(`item-${step.id}`, step.reason, ACTORS[step.id % 3]);
         break;
       case 'lists': {
         const read = await store.lists(step.keys, step.limit, step.detail);
@@ -148,6 +159,9 @@ async function run(store: Store, ops: Op[], base: number): Promise<unknown[]> {
   out.push(normal(await store.head(), epoch));
   out.push(normal(await store.scheduled(100), epoch));
   for (let id = 0; id <= 5; id++) out.push(normal(await store.getItem(`item-${id}`), epoch));
+  // Every version with who made it, kept whatever retention took from the log.
+  for (let id = 0; id <= 5; id++) out.push(normal(await store.history(`item-${id}`), epoch));
+  out.push(normal(await store.history('item-0', 2), epoch));
   return out;
 }
 

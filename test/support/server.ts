@@ -43,6 +43,8 @@ export interface StartOptions {
   port?: number;
   /** Keep the data folder after stop (the caller removes it). */
   keepData?: boolean;
+  /** How long to wait for "listening" (several workers start slower). */
+  startTimeoutMs?: number;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -58,7 +60,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     LOG_LEVEL: 'info',
     SHUTDOWN_GRACE_SECONDS: '3',
     // Backend switch (TEST_BACKEND=redis): see backend.ts.
-    ...(process.env.TEST_BACKEND === 'redis' && !options.env?.REDIS_URL
+    ...(process.env.TEST_BACKEND === 'redis' && !options.env?.REDIS_URL && !options.env?.REDIS_SENTINELS && !options.env?.REDIS_CLUSTER_NODES
       ? await (await import('./backend.ts')).redisBackendEnv(dataDir)
       : {}),
     ...options.env,
@@ -80,7 +82,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     }),
   );
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output}`)), options.startTimeoutMs ?? 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /"port":(\d+).*"msg":"listening"/.exec(output);
