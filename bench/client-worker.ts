@@ -7,6 +7,7 @@
 import { request } from 'node:http';
 import { io, type Socket as SioSocket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { backoffDelay } from '../public/client.js';
 import { type Mark, parseMark, readMark } from './lib/payload.ts';
 import { now } from './lib/stats.ts';
 import type { ToWorker } from './lib/worker-protocol.ts';
@@ -42,6 +43,8 @@ let gaps = 0;
 let dups = 0;
 let stray = 0;
 let storm: { start: number; remaining: number } | null = null;
+/** Connection attempts of the current storm that failed and were tried again. */
+let retries = 0;
 let protocol: 'ws' | 'sio' | 'sse' = 'ws';
 
 const send = (message: unknown) => process.send?.(message);
@@ -172,26 +175,47 @@ function connectOne(sub: Sub, localAddress: string): Promise<boolean> {
       req.end();
       return;
     }
-    const ws = new WebSocket(sub.url, { perMessageDeflate: false, localAddress });
+    // The load generator trusts the server's UTF-8: it measures the server, not its own checks.
+    const ws = new WebSocket(sub.url, { perMessageDeflate: false, skipUTF8Validation: true, localAddress, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
     sub.ws = ws;
     ws.on('open', () => settle(true));
     ws.on('error', () => settle(false));
     ws.on('close', (code) => {
+      settle(false);
+      // A late close of an earlier, failed attempt says nothing of the current one.
+      if (sub.ws !== ws) return;
       sub.open = false;
       sub.closeCode = code;
-      settle(false);
     });
     ws.on('message', (data: Buffer) => onWsMessage(sub, data));
   });
 }
 
-async function connectAll(items: { sub: Sub; address: string }[], concurrency: number): Promise<number> {
+/** A handshake that hangs (its SYN or ACK dropped by a full accept queue) fails after this, and is retried. */
+const HANDSHAKE_TIMEOUT_MS = 15_000;
+const RECONNECT_ATTEMPTS = 8;
+
+/**
+ * Connects as the project's client reconnects (public/client.js): a failed
+ * attempt is retried after its backoff (1 s doubling to 30 s, with equal
+ * jitter), up to RECONNECT_ATTEMPTS in all.
+ */
+async function connectRetrying(sub: Sub, address: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    if (await connectOne(sub, address)) return true;
+    if (attempt === RECONNECT_ATTEMPTS) return false;
+    retries++;
+    await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, 1_000, 30_000)));
+  }
+}
+
+async function connectAll(items: { sub: Sub; address: string }[], concurrency: number, retrying = false): Promise<number> {
   let next = 0;
   let ok = 0;
   const lane = async () => {
     while (next < items.length) {
       const { sub, address } = items[next++] as { sub: Sub; address: string };
-      if (await connectOne(sub, address)) ok++;
+      if (await (retrying ? connectRetrying(sub, address) : connectOne(sub, address))) ok++;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
@@ -303,8 +327,9 @@ process.on('message', async (message: ToWorker) => {
         sub.url = url.toString();
         return { sub, address: message.addresses[i % message.addresses.length] as string };
       });
-      const ok = await connectAll(items, message.concurrency);
-      send({ type: 'storm-connected', ok, ms: now() - started });
+      retries = 0;
+      const ok = await connectAll(items, message.concurrency, true);
+      send({ type: 'storm-connected', ok, ms: now() - started, retries });
       break;
     }
     case 'exit': {

@@ -4,7 +4,6 @@
 // the wire and server CPU per request, side by side.
 //
 //   node node_modules/tsx/dist/cli.mjs bench/feeds.ts --out bench/results/feeds.json
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -13,8 +12,9 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { log, writeReport } from './lib/output.ts';
 import { treeCpuMicros } from './lib/proc.ts';
 import { closePublisher, publish } from './lib/publisher.ts';
-import { boundRun, ROOT, type Started, startTs, stopEverything, tempDir } from './lib/spawn.ts';
-import { round } from './lib/stats.ts';
+import { autocannon } from './lib/autocannon.ts';
+import { boundRun, type Started, startTs, stopEverything, tempDir } from './lib/spawn.ts';
+import { median, round } from './lib/stats.ts';
 import { startTarget } from './lib/targets.ts';
 
 const { values } = parseArgs({
@@ -65,25 +65,17 @@ interface Cannon {
   statusOk: boolean;
 }
 
-function autocannon(url: string, headers: string[]): Promise<Cannon & { raw: Record<string, any> }> {
-  const args = [join(ROOT, 'node_modules/autocannon/autocannon.js'), '-j', '-c', values.connections as string, '-d', values.seconds as string];
-  for (const header of headers) args.push('-H', header);
-  args.push(url);
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, args, { maxBuffer: 10_000_000, timeout: 120_000 }, (error, stdout) => {
-      if (error) return reject(error);
-      const raw = JSON.parse(stdout);
-      resolve({
-        requestsPerSec: Math.round(raw.requests.average),
-        wireBytesPerResponse: Math.round(raw.throughput.total / Math.max(1, raw.requests.total)),
-        latencyMs: { p50: raw.latency.p50, p99: raw.latency.p99, max: raw.latency.max },
-        non2xx: raw.non2xx,
-        errors: raw.errors,
-        statusOk: raw.errors === 0,
-        raw: { statusCodeStats: raw.statusCodeStats, total: raw.requests.total },
-      });
-    }),
-  );
+async function cannon(url: string, headers: string[]): Promise<Cannon & { raw: Record<string, unknown> }> {
+  const raw = await autocannon(url, headers, { connections: values.connections as string, seconds: values.seconds as string });
+  return {
+    requestsPerSec: Math.round(raw.requests.average),
+    wireBytesPerResponse: Math.round(raw.throughput.total / Math.max(1, raw.requests.total)),
+    latencyMs: { p50: raw.latency.p50, p99: raw.latency.p99, max: raw.latency.max },
+    non2xx: raw.non2xx,
+    errors: raw.errors,
+    statusOk: raw.errors === 0,
+    raw: { statusCodeStats: raw.statusCodeStats, total: raw.requests.total },
+  };
 }
 
 function decode(body: Buffer, coding: string | undefined): Buffer {
@@ -91,12 +83,6 @@ function decode(body: Buffer, coding: string | undefined): Buffer {
   return coding === 'gzip' ? gunzipSync(body) : body;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  if (!sorted.length) return 0;
-  return sorted.length % 2 ? (sorted[Math.floor(mid)] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 /** The cached 200 per coding, against the uncompressed one: medians over the rounds. */
 function compare(rows: Record<string, unknown>[], variants: { body: Buffer }[]) {
@@ -158,7 +144,7 @@ try {
       for (const server of servers) {
         if (kind === '304' && !server.revalidate) continue;
         const cpu0 = treeCpuMicros(server.pids);
-        const res = await autocannon(server.url, kind === '304' ? [...server.headers, server.revalidate as string] : server.headers);
+        const res = await cannon(server.url, kind === '304' ? [...server.headers, server.revalidate as string] : server.headers);
         const cpu = treeCpuMicros(server.pids) - cpu0;
         const total = res.raw.total as number;
         const row = { round: r, kind, server: server.name, ...res, cpuUsPerRequest: round(cpu / Math.max(1, total)) };

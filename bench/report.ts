@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { barChart, lineChart } from './chart.ts';
 import { ROOT } from './lib/spawn.ts';
+import { median } from './lib/stats.ts';
 
 const RESULTS = join(ROOT, 'bench/results');
 const DOC = join(ROOT, 'docs/benchmarks.md');
@@ -19,12 +20,6 @@ function load(name: string, dir = RESULTS): Row | null {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
 }
 
-function median(values: number[]): number {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (!sorted.length) return Number.NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 const fmt = (value: number, digits = 2) =>
   Number.isFinite(value) ? (Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en') : String(Number(value.toFixed(digits)))) : '–';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every full benchmark run, in order, as documented in docs/benchmarks.md.
 # Each step is bounded in time and stops everything it started.
-# Usage: bench/run-all.sh [step...]   (steps: fanout sustained memory fanout50k storm feeds moment abuse report)
+# Usage: bench/run-all.sh [step...]   (steps: fanout sustained memory fanout50k storm feeds moment abuse idempotency report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN="node node_modules/tsx/dist/cli.mjs bench/run.ts"
@@ -33,6 +33,8 @@ for step in ${steps[@]}; do
         --out $OUT/moment.json ${BENCH_MOMENT_ARGS:-} ;;
     abuse)
       node node_modules/tsx/dist/cli.mjs bench/abuse.ts --max-minutes 20 --out $OUT/abuse.json ;;
+    idempotency)
+      node node_modules/tsx/dist/cli.mjs bench/idempotency.ts --requests 2000 --block 100 --out $OUT/idempotency.json ;;
     report)
       node node_modules/tsx/dist/cli.mjs bench/report.ts > /dev/null ;;
     *) echo "unknown step $step" >&2; exit 1 ;;

@@ -34,6 +34,15 @@ const { values } = parseArgs({
     /** No settling pauses: for the smoke test, where memory figures do not matter. */
     quick: { type: 'boolean', default: false },
     'max-minutes': { type: 'string', default: '20' },
+    /**
+     * With the memory scenario: also measure idle and connected RSS after this
+     * long without traffic, once V8's memory reducer has had its turn (it
+     * shrinks the young generation that the connection burst grew; in the
+     * seconds after the burst that alone is up to 2 KB per connection).
+     */
+    'settle-seconds': { type: 'string', default: '45' },
+    /** Extra settings for our server processes, e.g. "ACCESS_LOG=off,WS_HEARTBEAT_SECONDS=30". */
+    'server-env': { type: 'string', default: '' },
   },
 });
 
@@ -52,7 +61,13 @@ async function session(name: TargetName, processes: number | undefined): Promise
   // The machine is shared: the load on it is part of every result.
   const out: Record<string, unknown> = { target: name, loadavgStart: loadavg()[0] };
   log(`${name}: starting${processes ? ` ${processes} processes` : ''}`);
-  const target = await startTarget(name, { processes });
+  const env = Object.fromEntries(
+    (values['server-env'] as string)
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+  const target = await startTarget(name, { processes, env });
   const pool = await ClientPool.start(clients);
   try {
     out.processes = target.pids.length;
@@ -60,11 +75,21 @@ async function session(name: TargetName, processes: number | undefined): Promise
     const settle = values.quick ? 0 : 1;
     await sleep(1_000 * settle);
     const idle = await settledRss(target, 2_000 * settle);
+    const settleMs = scenarios.includes('memory') && !values.quick ? Number(values['settle-seconds']) * 1_000 : 0;
+    const idleSettled = settleMs ? await settledRss(target, settleMs) : idle;
     const connectStart = now();
     const connected = await pool.connect(target.protocol, target.wsUrls, subscribers);
     log(`${name}: ${connected.ok} connected, ${connected.failed} failed in ${round(connected.ms / 1000, 1)} s`);
     out.connect = { ...connected, seconds: round((now() - connectStart) / 1000, 2) };
     const memory = [await memoryAt(target, idle, connected.ok, settle)];
+    if (settleMs) {
+      const settled = await settledRss(target, settleMs);
+      Object.assign(memory[0] as object, {
+        settledIdleRssKB: idleSettled,
+        settledRssKB: settled,
+        settledPerConnectionKB: round((settled - idleSettled) / Math.max(1, connected.ok), 2),
+      });
+    }
     let total = connected.ok;
     for (const step of (values.steps as string).split(',').filter(Boolean).map(Number)) {
       const more = await pool.connect(target.protocol, target.wsUrls, step - total, { addressBase: 30 });
@@ -73,7 +98,11 @@ async function session(name: TargetName, processes: number | undefined): Promise
       memory.push(await memoryAt(target, idle, total, settle));
     }
     out.memory = memory;
-    log(`${name}: ${memory.map((m) => `${m.connections} conns ${m.perConnectionKB} KB/conn`).join(', ')}`);
+    log(
+      `${name}: ${memory
+        .map((m) => `${m.connections} conns ${m.perConnectionKB} KB/conn${'settledPerConnectionKB' in m ? ` (settled: ${m.settledPerConnectionKB})` : ''}`)
+        .join(', ')}`,
+    );
 
     for (const scenario of scenarios) {
       if (scenario === 'memory') continue;
@@ -130,7 +159,9 @@ async function storm(target: Target, pool: ClientPool) {
     const run = `r${process.pid.toString(36)}${r}`;
     for (let n = 1; n <= behind; n++) await publish(target.httpUrls[0] as string, run, n);
     const cpu0 = treeCpuMicros(target.pids);
-    const res = await pool.storm(run, behind, 60_000, { addressBase: r % 2 ? 30 : 50 });
+    // A storm of 100,000 on two shared cores takes minutes (the clients parse
+    // ten million frames beside the servers): 6 ms a subscriber, a minute at least.
+    const res = await pool.storm(run, behind, Math.max(60_000, Number(values.subscribers) * 6), { addressBase: r % 2 ? 30 : 50 });
     const cpu = treeCpuMicros(target.pids) - cpu0;
     const stats = await pool.stats();
     const expected = subscribers * behind;
@@ -139,6 +170,8 @@ async function storm(target: Target, pool: ClientPool) {
       behind,
       doneMs: res.ms === null ? null : Math.round(res.ms),
       connectMs: Math.round(res.connectMs),
+      connected: res.connected,
+      retries: res.retries,
       resumed: res.resumed,
       expected,
       received: stats.received,
@@ -148,7 +181,7 @@ async function storm(target: Target, pool: ClientPool) {
       serverCpuSeconds: round(cpu / 1e6, 3),
     };
     rounds.push(row);
-    log(`${target.name}: storm ${r + 1}: done in ${row.doneMs} ms, resumed ${row.resumed}, lost ${row.lost}, dups ${row.dups}`);
+    log(`${target.name}: storm ${r + 1}: done in ${row.doneMs} ms, back ${row.connected} in ${row.connectMs} ms (${row.retries} retries), resumed ${row.resumed}, lost ${row.lost}, gaps ${row.gaps}, dups ${row.dups}`);
     await sleep(1_000);
   }
   return rounds;

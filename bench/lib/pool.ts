@@ -185,7 +185,7 @@ export class ClientPool {
     expectPerSub: number,
     timeoutMs: number,
     options: { concurrency?: number; addressBase?: number } = {},
-  ): Promise<{ ms: number | null; connectMs: number; resumed: number }> {
+  ): Promise<{ ms: number | null; connectMs: number; resumed: number; retries: number; connected: number }> {
     const done = this.workers.map((w) => w.wait<FromWorker>('storm-done', timeoutMs).catch(() => null));
     const connected = await Promise.all(
       this.workers.map((w, k) =>
@@ -208,6 +208,8 @@ export class ClientPool {
       ms: ok ? Math.max(...finished.map((f) => (f as FromWorker).ms as number)) : null,
       connectMs: Math.max(...connected.map((c) => c.ms as number)),
       resumed: ok ? finished.reduce((n, f) => n + ((f as FromWorker).resumed as number), 0) : 0,
+      retries: connected.reduce((n, c) => n + ((c.retries as number | undefined) ?? 0), 0),
+      connected: connected.reduce((n, c) => n + ((c.ok as number | undefined) ?? 0), 0),
     };
   }
 

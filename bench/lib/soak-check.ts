@@ -92,8 +92,10 @@ export interface WritesCheck {
   cursorMismatches: number;
   /** In the log although never acknowledged (its answer was lost): allowed. */
   inLogUnacknowledged: number;
-  /** Answered 503 ("nothing was saved"), and a retry found it saved. */
+  /** Answered 503 store-unavailable ("nothing was saved"), and a retry found it saved: a broken promise. */
   savedDespite503: number;
+  /** Answered 503 write-outcome-unknown or write-not-replicated ("it may have been saved"), and a retry found it saved. */
+  savedAfterUnknown: number;
   retried: number;
   examples: string[];
 }
@@ -117,6 +119,7 @@ export function checkWrites(log: Log, writes: Write[]): WritesCheck {
     cursorMismatches: 0,
     inLogUnacknowledged: 0,
     savedDespite503: 0,
+    savedAfterUnknown: 0,
     retried: 0,
     examples: [],
   };
@@ -159,9 +162,13 @@ export function checkWrites(log: Log, writes: Write[]): WritesCheck {
     }
     const earlier = write.attempts.slice(0, -1);
     const repeat = write.unchanged || write.ackStatus === 410;
-    if (repeat && earlier.length > 0 && earlier.every((a) => a === '503')) {
-      out.savedDespite503++;
-      example(`${write.kind} ${write.id}: attempts ${write.attempts.join(',')}: a 503 had saved it`);
+    if (repeat && earlier.length > 0 && earlier.every((a) => a.startsWith('503'))) {
+      // Which 503 saved it: one that said it might have is the contract; one that said nothing was saved is not.
+      if (earlier.some((a) => a === '503 write-outcome-unknown' || a === '503 write-not-replicated')) out.savedAfterUnknown++;
+      else {
+        out.savedDespite503++;
+        example(`${write.kind} ${write.id}: attempts ${write.attempts.join(',')}: a 503 that said nothing was saved had saved it`);
+      }
     }
   }
   return out;

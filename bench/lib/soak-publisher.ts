@@ -45,7 +45,7 @@ interface Content {
 
 interface Answer {
   status: number;
-  body: { cursor?: string; unchanged?: boolean } | null;
+  body: { cursor?: string; unchanged?: boolean; error?: { code?: unknown } } | null;
   retryAfter: number | null;
   error?: string;
 }
@@ -222,7 +222,9 @@ export class Publisher {
         continue;
       }
       const answer = await send(this.random.pick(servers), method, path, body);
-      write.attempts.push(answer.status === 0 ? (answer.error ?? 'network') : String(answer.status));
+      // A refusal with its code ("503 write-outcome-unknown"): the code says whether it may have saved.
+      const code = typeof answer.body?.error?.code === 'string' ? ` ${answer.body.error.code}` : '';
+      write.attempts.push(answer.status === 0 ? (answer.error ?? 'network') : `${answer.status}${code}`);
       // A retraction retried after its first try went through (unseen) finds the item gone.
       const ok = answer.status === 200 || answer.status === 201 || (write.kind === 'retract' && answer.status === 410 && write.attempts.length > 1);
       if (ok) {
