@@ -9,7 +9,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
-import { tokenChecker, tokenGuard } from './api/auth.ts';
+import { principalChecker, tokenGuard } from './api/auth.ts';
 import { problem } from './api/errors.ts';
 import { itemsApi } from './api/items.ts';
 import { keysApi } from './api/keys.ts';
@@ -98,13 +98,15 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     onRead: (detail) => metrics.viewBuilds.inc({ detail }),
   });
   const publicOrigin = new PublicOrigin(config.publicUrl, logger);
+  /** PUBLIC_URL, or the origin this process settled on: every absolute link (feeds, sitemaps, pages, push). */
+  const baseUrl = () => publicOrigin.base;
   const feeds = new FeedCache({
     views,
     metrics,
     siteTitle: config.siteTitle,
     maxAgeSeconds: config.feed.maxAgeSeconds,
     maxBytes: limits.feedCacheBytes,
-    baseUrl: () => publicOrigin.base,
+    baseUrl,
     withdrawals: {
       read: (sinceMs, limit) => store.withdrawn(sinceMs, limit),
       windowMs: config.feed.withdrawnMs,
@@ -112,7 +114,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     },
   });
 
-  const sitemaps = new SitemapCache({ store, metrics, siteTitle: config.siteTitle, baseUrl: () => publicOrigin.base });
+  const sitemaps = new SitemapCache({ store, metrics, siteTitle: config.siteTitle, baseUrl });
 
   const outbound = await createOutbound({
     config,
@@ -121,7 +123,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     feeds,
     metrics,
     logger,
-    baseUrl: () => publicOrigin.base,
+    baseUrl,
     deliveredSeq: () => hub.lastSeq,
   });
 
@@ -204,10 +206,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     outbound,
     accessLog,
     keys,
-    ninjs: { state: ninjs, baseUrl: () => publicOrigin.base },
+    ninjs,
     idempotencyRecords: idempotent.records,
     sitemaps,
-    baseUrl: () => publicOrigin.base,
+    baseUrl,
     presence,
   });
   const honoListener = getRequestListener(app.fetch, { hostname: config.host });
@@ -331,8 +333,8 @@ interface AppDeps {
   listLimit: number;
   outbound: Outbound;
   keys: KeyRing;
-  /** ninjs version ledger and uploaded media, and the base of absolute links. */
-  ninjs: { state: NinjsState; baseUrl(): string };
+  /** ninjs version ledger and uploaded media. */
+  ninjs: NinjsState;
   /** What each Idempotency-Key answered, beside the log. */
   idempotencyRecords: IdempotencyRecords;
   /** Without one (in-process apps), no request is logged. */
@@ -425,7 +427,7 @@ export function createApp({
     return c.json({ status: ready ? 'ready' : 'unready', checks }, ready ? 200 : 503);
   });
 
-  const metricsToken = config.metricsToken ? tokenChecker([config.metricsToken]) : undefined;
+  const metricsToken = config.metricsToken ? principalChecker([config.metricsToken]) : undefined;
   app.get('/metrics', async (c) => {
     // With METRICS_TOKEN, a bearer token; without it, loopback only: metrics describe the operator's fleet.
     if (metricsToken) {
@@ -474,18 +476,18 @@ export function createApp({
       store,
       views,
       writes: items.writes,
-      ledger: ninjs.state.ledger,
-      media: ninjs.state.media,
+      ledger: ninjs.ledger,
+      media: ninjs.media,
       settings: config.ninjs,
-      auth: { addressOf, failuresPerMinute: config.limits.authFailuresPerMinute, logger, metrics },
-      baseUrl: ninjs.baseUrl,
+      logger,
+      baseUrl,
       maxBodyBytes: config.limits.maxBodyBytes,
       publishPerMinute: config.limits.publishPerMinute,
       fullListLimit: config.feed.items,
     }),
   );
   app.route('/api/v1', items);
-  app.route('/', mediaRoutes(ninjs.state.media));
+  app.route('/', mediaRoutes(ninjs.media));
   app.route('/api/v1', outbound.pushApi);
   app.route('/websub', outbound.hub);
   app.route('/feeds', feedRoutes(feeds, { maxAgeSeconds: config.feed.maxAgeSeconds }));

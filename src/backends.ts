@@ -26,16 +26,20 @@ export interface Backends {
 
 export async function createBackends(config: Config, logger: Logger, metrics: Metrics): Promise<Backends> {
   if (config.redis.target) return createRedisBackends(config.redis.target, config, logger, metrics);
-  let store: SqliteStore;
+  const store = openEmbeddedStore(config);
+  // Workers of one machine (WORKERS > 1) share the file and hear of each other's writes through the primary.
+  const bus = cluster.isWorker ? new IpcBus({ store, logger, metrics }) : new LocalBus(store);
+  return { store, bus, outbox: new SqliteOutbox(store.file) };
+}
+
+/** The embedded store in DATA_DIR; a folder it cannot use stops the start with a message that says so. */
+export function openEmbeddedStore(config: Config): SqliteStore {
   try {
-    store = new SqliteStore({ dataDir: config.dataDir, retention: config.retention });
+    return new SqliteStore({ dataDir: config.dataDir, retention: config.retention });
   } catch (error) {
     const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
     throw new StartupError(`DATA_DIR: cannot open the store in "${config.dataDir}" (${reason}): it must be a folder this process can write`);
   }
-  // Workers of one machine (WORKERS > 1) share the file and hear of each other's writes through the primary.
-  const bus = cluster.isWorker ? new IpcBus({ store, logger, metrics }) : new LocalBus(store);
-  return { store, bus, outbox: new SqliteOutbox(store.file) };
 }
 
 async function createRedisBackends(target: RedisTarget, config: Config, logger: Logger, metrics: Metrics): Promise<Backends> {

@@ -14,17 +14,6 @@ export interface RedisSettings {
 
 const NAME = /^[A-Za-z0-9._-]{1,128}$/;
 
-function whole(env: Record<string, string>, name: string, min: number, max: number, fallback: number, problems: string[]): number {
-  const value = env[name];
-  if (value === undefined) return fallback;
-  const n = Number(value.trim());
-  if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
-    problems.push(`${name}: must be a whole number from ${min} to ${max.toLocaleString('en')} (it is "${value.slice(0, 40)}")`);
-    return fallback;
-  }
-  return n;
-}
-
 function addresses(env: Record<string, string>, name: string, problems: string[]): HostPort[] | undefined {
   const value = env[name];
   if (value === undefined) return undefined;
@@ -36,10 +25,18 @@ function addresses(env: Record<string, string>, name: string, problems: string[]
   return parsed;
 }
 
+/** What the configuration's schema has already read: the URL and the numbers (checked there like every other). */
+export interface RedisBasics {
+  redisUrl: string | undefined;
+  minReplicas: number;
+  /** Unset: the default. */
+  waitMs: number | undefined;
+}
+
+const DEFAULT_WAIT_MS = 500;
+
 /** Reads the Redis variables of `env` (unset ones absent); pushes what is wrong onto `problems`. */
-export function redisSettings(env: Record<string, string>, redisUrl: string | undefined, problems: string[]): RedisSettings {
-  const minReplicas = whole(env, 'REDIS_MIN_REPLICAS', 0, 16, 0, problems);
-  const waitMs = whole(env, 'REDIS_WAIT_MS', 1, 10_000, 500, problems);
+export function redisSettings(env: Record<string, string>, { redisUrl, minReplicas, waitMs = DEFAULT_WAIT_MS }: RedisBasics, problems: string[]): RedisSettings {
   const sentinels = addresses(env, 'REDIS_SENTINELS', problems);
   const clusterNodes = addresses(env, 'REDIS_CLUSTER_NODES', problems);
   const given = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'].filter((name) => env[name] !== undefined);

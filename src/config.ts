@@ -102,6 +102,9 @@ const envSchema = z.object({
   VIEW_CACHE_BYTES: int(1_048_576, 17_179_869_184).default(64 * MB),
   FEED_CACHE_BYTES: int(1_048_576, 17_179_869_184).default(64 * MB),
   REDIS_CONNECT_TIMEOUT_SECONDS: int(1, 600).default(30),
+  // A write is acknowledged once this many replicas hold it (WAIT), waiting at most REDIS_WAIT_MS; see config-redis.ts.
+  REDIS_MIN_REPLICAS: int(0, 16).default(0),
+  REDIS_WAIT_MS: int(1, 10_000).optional(),
   VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, 'must be a base64url VAPID public key (npx web-push generate-vapid-keys)').optional(),
   VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, 'must be a base64url VAPID private key').optional(),
   VAPID_SUBJECT: z.string().regex(/^(mailto:.+@.+|https:\/\/.+)$/, 'must be a mailto: address or an https URL').optional(),
@@ -256,7 +259,11 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither (without them a key pair is made once and kept in the store)');
   }
   const ninjs = ninjsSettings(present, problems);
-  const redis = redisSettings(present as Record<string, string>, env.REDIS_URL, problems);
+  const redis = redisSettings(
+    present as Record<string, string>,
+    { redisUrl: env.REDIS_URL, minReplicas: env.REDIS_MIN_REPLICAS, waitMs: env.REDIS_WAIT_MS },
+    problems,
+  );
   if (problems.length) throw new ConfigError(problems);
   const origins = env.ALLOWED_ORIGINS ?? [];
   return {

@@ -4,9 +4,9 @@
 import cluster from 'node:cluster';
 import type { Runtime } from './app.ts';
 import { printTokenBanner, runPrimary } from './cluster/primary.ts';
-import { ConfigError, loadConfig, StartupError } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './ops/logger.ts';
-import { drainOnSignals, localUrl } from './ops/process.ts';
+import { drainOnSignals, exitOnStartupError, localUrl } from './ops/process.ts';
 
 /** How long a worker keeps answering the primary after its server has closed. */
 const WORKER_LINGER_MS = 250;
@@ -35,9 +35,7 @@ async function main(): Promise<void> {
     if (worker) runtime.metrics.registry.setDefaultLabels({ worker: String(worker.id) });
     address = await runtime.start();
   } catch (error) {
-    if (!(error instanceof StartupError)) throw error;
-    console.error(`Cannot start: ${error.message}`);
-    process.exit(78); // EX_CONFIG: the settings do not work on this machine
+    exitOnStartupError(error);
   }
   // A worker lingers a moment after its server closed: a connection the primary
   // handed over just before is refused back to it (and given to another worker)

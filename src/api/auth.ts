@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { WindowLimiter } from '../edge/limits.ts';
-import { KEY_ACTIONS, type KeyAction, type Principal, topicsOutside } from '../keys/keys.ts';
+import { environmentPrincipal, type KeyAction, type Principal, topicsOutside } from '../keys/keys.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { problem } from './errors.ts';
@@ -30,10 +30,7 @@ export function principalChecker(
   tokens: readonly string[],
   keys?: KeyLookup,
 ): (header: string | undefined) => { tokenId: string; principal: Principal } | 'missing' | 'invalid' {
-  const known = tokens.map((token, index) => {
-    const id = `token-${index + 1}`;
-    return { digest: digest(token), principal: { id, name: id, actions: KEY_ACTIONS } satisfies Principal };
-  });
+  const known = tokens.map((token, index) => ({ digest: digest(token), principal: environmentPrincipal(index) }));
   return (header) => {
     const match = header ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
     if (!match) return 'missing';
@@ -44,11 +41,6 @@ export function principalChecker(
     found ??= keys?.lookup(offered.toString('hex'));
     return found ? { tokenId: found.id, principal: found } : 'invalid';
   };
-}
-
-/** Which of these tokens an Authorization header carries: its id, or why there is none. */
-export function tokenChecker(tokens: readonly string[]): (header: string | undefined) => { tokenId: string } | 'missing' | 'invalid' {
-  return principalChecker(tokens);
 }
 
 export interface AuthOptions {
@@ -80,6 +72,13 @@ export interface TokenGuard {
   check(c: Context): { tokenId: string; principal: Principal } | null;
   /** The guard, then the action: what a route that only some keys may use puts in front of its handler. */
   require(action: KeyAction): [MiddlewareHandler<AuthEnv>, MiddlewareHandler<AuthEnv>];
+  /**
+   * For a credential that is not a bearer token (a signed body), on the same
+   * budget: the 429 to answer while the address is refused, or null; and
+   * `failed` to count a bad one.
+   */
+  refused(c: Context, retryWith: string): Response | null;
+  failed(c: Context, reason: 'missing' | 'invalid'): void;
 }
 
 export function tokenGuard(options: AuthOptions): TokenGuard {
@@ -104,13 +103,18 @@ export function tokenGuard(options: AuthOptions): TokenGuard {
     options.logger.warn({ address, method: c.req.method, path: c.req.path, reason }, 'authentication failed');
   };
 
+  /** 429 while the address is refused: `retryWith` names what to come back with. */
+  const refused = (c: Context, address: string, retryWith: string): Response | null => {
+    const blocked = refusal(c, address);
+    if (blocked === null) return null;
+    c.header('Retry-After', String(Math.max(1, Math.ceil(blocked / 1000))));
+    return problem(c, 429, 'too-many-auth-failures', `too many failed attempts from this address: wait and retry with ${retryWith}`);
+  };
+
   const middleware: MiddlewareHandler<AuthEnv> = async (c, next) => {
     const address = options.addressOf(c);
-    const blocked = refusal(c, address);
-    if (blocked !== null) {
-      c.header('Retry-After', String(Math.max(1, Math.ceil(blocked / 1000))));
-      return problem(c, 429, 'too-many-auth-failures', 'too many failed attempts from this address: wait and retry with a valid token');
-    }
+    const refusedNow = refused(c, address, 'a valid token');
+    if (refusedNow) return refusedNow;
     const found = check(c.req.header('authorization'));
     if (typeof found === 'object') {
       c.set('tokenId', found.tokenId);
@@ -139,6 +143,8 @@ export function tokenGuard(options: AuthOptions): TokenGuard {
       return null;
     },
     require: (action) => [middleware, requireAction(action)],
+    refused: (c, retryWith) => refused(c, options.addressOf(c), retryWith),
+    failed: (c, reason) => failed(c, options.addressOf(c), reason),
   };
 }
 

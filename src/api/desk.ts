@@ -19,7 +19,8 @@ export type KillListEntry = RetractedItem & { killedBy?: { key: string; name: st
  * last entry of its history (one short read per item, all at once).
  */
 export async function killList(c: Context, store: Store, hours: number, limit: number): Promise<Response> {
-  const withdrawn: RetractedItem[] = await store.withdrawn(Date.now() - hours * 3_600_000, limit);
+  const since = Date.now() - hours * 3_600_000;
+  const withdrawn: RetractedItem[] = await store.withdrawn(since, limit);
   const lastEntries = await Promise.all(withdrawn.map((item) => store.history(item.id, 1)));
   const items = withdrawn.map((item, i): KillListEntry => {
     const kill = lastEntries[i]?.[0];
@@ -27,7 +28,7 @@ export async function killList(c: Context, store: Store, hours: number, limit: n
     return { ...item, killedBy: kill.by, ...(kill.requestId ? { requestId: kill.requestId } : {}) };
   });
   c.header('Cache-Control', 'private, no-store');
-  return c.json({ items, since: new Date(Date.now() - hours * 3_600_000).toISOString() });
+  return c.json({ items, since: new Date(since).toISOString() });
 }
 
 export async function readerCounts(c: Context, read: () => Promise<ReaderCounts>): Promise<Response> {

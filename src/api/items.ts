@@ -2,7 +2,6 @@
 // once the log holds it; only then does it go to the bus. An item under a
 // future embargo is held by the store (202) and released by the scheduler.
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Bus } from '../bus/bus.ts';
 import { formatCursor } from '../domain/cursor.ts';
@@ -38,7 +37,7 @@ import {
   type TokenGuard,
   tokenGuard,
 } from './auth.ts';
-import { type FieldError, fieldErrors, invalid, problem } from './errors.ts';
+import { type FieldError, fieldErrors, invalid, limitBody, problem } from './errors.ts';
 import { KILL_LIST_HOURS, KILL_LIST_MAX_HOURS, killList, readerCounts } from './desk.ts';
 import { readJson } from './json.ts';
 import type { ReaderCounts } from '../presence/presence.ts';
@@ -164,14 +163,7 @@ export function itemsApi(options: ItemsApiOptions): Hono<Env> & { writes: Newsro
     guard.middleware,
     requireAction(action),
     limitWrites,
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: (c) => {
-        // The rest of the body is never read: the connection cannot be reused.
-        c.header('Connection', 'close');
-        return problem(c, 413, 'payload-too-large', `request body must be at most ${options.maxBodyBytes} bytes`);
-      },
-    }),
+    limitBody(options.maxBodyBytes),
     options.idempotency ?? passOn,
   ] as const;
 

@@ -2,12 +2,11 @@
 // (its token is in this answer and never again), list them (never a token or
 // a hash), revoke one. Every process sees a change within a second.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { KEY_ACTIONS, KEY_ID_PATTERN, keyInputSchema, MAX_KEYS } from '../keys/keys.ts';
+import { ENVIRONMENT_KEY_ID, environmentPrincipal, KEY_ID_PATTERN, keyInputSchema, MAX_KEYS } from '../keys/keys.ts';
 import type { KeyRing } from '../keys/ring.ts';
 import type { Logger } from '../ops/logger.ts';
 import { type AuthEnv, rateLimit, type TokenGuard } from './auth.ts';
-import { fieldErrors, invalid, problem } from './errors.ts';
+import { fieldErrors, invalid, limitBody, problem } from './errors.ts';
 import { readJson } from './json.ts';
 import { requestIdOf } from './request-id.ts';
 
@@ -29,15 +28,9 @@ export function keysApi(options: KeysApiOptions): Hono<AuthEnv> {
   api.use('/keys', ...guard.require('admin'));
   api.use('/keys/*', ...guard.require('admin'));
   const limitWrites = rateLimit(options.writesPerMinute);
-  const limitBody = bodyLimit({
-    maxSize: KEY_BODY_BYTES,
-    onError: (c) => {
-      c.header('Connection', 'close');
-      return problem(c, 413, 'payload-too-large', `request body must be at most ${KEY_BODY_BYTES} bytes`);
-    },
-  });
+  const keyBody = limitBody(KEY_BODY_BYTES);
 
-  api.post('/keys', limitWrites, limitBody, async (c) => {
+  api.post('/keys', limitWrites, keyBody, async (c) => {
     const body = await readJson(c);
     if (body instanceof Response) return body;
     const parsed = keyInputSchema.safeParse(body);
@@ -52,10 +45,7 @@ export function keysApi(options: KeysApiOptions): Hono<AuthEnv> {
   });
 
   // Every key that may write, the environment's full-power ones too (an admin must see them to trust the list).
-  const environment = Array.from({ length: options.environmentKeys }, (_, index) => {
-    const id = `token-${index + 1}`;
-    return { id, name: id, actions: [...KEY_ACTIONS] };
-  });
+  const environment = Array.from({ length: options.environmentKeys }, (_, index) => environmentPrincipal(index));
   api.get('/keys', async (c) => {
     c.header('Cache-Control', 'private, no-store');
     return c.json({ keys: await keys.list(), environment });
@@ -63,7 +53,7 @@ export function keysApi(options: KeysApiOptions): Hono<AuthEnv> {
 
   api.delete('/keys/:id', limitWrites, async (c) => {
     const id = c.req.param('id');
-    if (/^token-\d+$/.test(id)) {
+    if (ENVIRONMENT_KEY_ID.test(id)) {
       return problem(c, 404, 'not-found', 'keys from PUBLISHER_TOKENS are not in the store: remove the token from the environment to revoke it');
     }
     const key = KEY_ID_PATTERN.test(id) ? await keys.revoke(id) : null;

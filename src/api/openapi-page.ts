@@ -2,13 +2,11 @@
 // document itself, once per process: no script, nothing from another origin,
 // every string escaped, so it obeys the site's Content-Security-Policy.
 import { type Context, Hono } from 'hono';
-import { acceptedCodings, type Compressed, chooseVariant, compressOnce } from '../http/encoding.ts';
+import { type Compressed, compressOnce, sendVariant } from '../http/encoding.ts';
 import { html, type Markup, trusted } from '../pages/html.ts';
 import { shell } from '../pages/layout.ts';
 import { escapeHtml } from '../domain/item.ts';
-import type { OpenApiDocument, OperationObject } from './openapi.ts';
-
-type JsonSchema = Record<string, unknown>;
+import type { JsonSchema, OpenApiDocument, OperationObject } from './openapi.ts';
 
 const REF = /^#\/components\/schemas\/(.+)$/;
 
@@ -60,6 +58,12 @@ function constraints(schema: JsonSchema | undefined): string {
   return parts.join(', ');
 }
 
+/** The type cell of a table row: the type, and its bounds under it when it has any. */
+function typeWithBounds(schema: JsonSchema | undefined): Markup {
+  const bounds = constraints(schema);
+  return html`${typeOf(schema)}${bounds ? html`<br><span class="api-bounds">${bounds}</span>` : ''}`;
+}
+
 function propertiesTable(schema: JsonSchema | undefined, doc: OpenApiDocument): Markup {
   const name = schema && refName(schema);
   const resolved = name ? doc.components.schemas[name] : schema;
@@ -69,9 +73,7 @@ function propertiesTable(schema: JsonSchema | undefined, doc: OpenApiDocument): 
   return html`<table class="api-table">
 <thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead>
 <tbody>${Object.entries(properties).map(
-    ([field, property]) => html`<tr><td><code>${field}</code></td><td>${typeOf(property)}${
-      constraints(property) ? html`<br><span class="api-bounds">${constraints(property)}</span>` : ''
-    }</td><td>${required.has(field) ? 'yes' : 'no'}</td><td>${prose(property.description as string | undefined)}</td></tr>`,
+    ([field, property]) => html`<tr><td><code>${field}</code></td><td>${typeWithBounds(property)}</td><td>${required.has(field) ? 'yes' : 'no'}</td><td>${prose(property.description as string | undefined)}</td></tr>`,
   )}</tbody>
 </table>`;
 }
@@ -116,9 +118,7 @@ ${
     ? html`<h4>Parameters</h4><table class="api-table">
 <thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead>
 <tbody>${op.parameters.map(
-        (p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${typeOf(p.schema)}${
-          constraints(p.schema) ? html`<br><span class="api-bounds">${constraints(p.schema)}</span>` : ''
-        }</td><td>${p.required ? 'yes' : 'no'}</td><td>${prose(p.description)}</td></tr>`,
+        (p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${typeWithBounds(p.schema)}</td><td>${p.required ? 'yes' : 'no'}</td><td>${prose(p.description)}</td></tr>`,
       )}</tbody></table>`
     : ''
 }
@@ -143,7 +143,7 @@ ${
 </article>`;
 }
 
-export function apiReferencePage(doc: OpenApiDocument, siteTitle: string): string {
+function apiReferencePage(doc: OpenApiDocument, siteTitle: string): string {
   const byTag = new Map<string, { method: string; path: string; op: OperationObject }[]>();
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
@@ -208,12 +208,9 @@ export function apiDocsRoutes(doc: OpenApiDocument, siteTitle: string): Hono {
   const json = compressOnce(Buffer.from(JSON.stringify(doc)));
   const page = compressOnce(Buffer.from(apiReferencePage(doc, siteTitle)));
   const send = async (c: Context, made: Promise<Compressed>, type: string) => {
-    const { coding, variant } = chooseVariant(await made, acceptedCodings(c.req.header('accept-encoding')));
     c.header('Content-Type', type);
     c.header('Cache-Control', 'public, max-age=300');
-    c.header('Vary', 'Accept-Encoding');
-    if (coding !== 'identity') c.header('Content-Encoding', coding);
-    return c.body(variant as Uint8Array<ArrayBuffer>);
+    return sendVariant(c, await made);
   };
   routes.get('/openapi.json', (c) => {
     // Public, like the routes it describes: tools on other origins may read it.

@@ -56,7 +56,7 @@ import {
 } from './responses.ts';
 
 /** One schema per status of the error shape, with the codes that status carries. */
-export const errors = {
+const errors = {
   400: errorSchema(['invalid-request', 'invalid-json', 'invalid-media-id', 'invalid-multipart']),
   401: errorSchema(['unauthorized']),
   403: errorSchema(['forbidden', 'forbidden-action', 'forbidden-topic', 'bad-signature']),
@@ -70,7 +70,7 @@ export const errors = {
 };
 
 /** How the live endpoints refuse a connection (before any frame). */
-export const liveRefusalSchema = errorSchema([
+const liveRefusalSchema = errorSchema([
   'bad-request',
   'forbidden',
   'not-found',
@@ -80,7 +80,7 @@ export const liveRefusalSchema = errorSchema([
 ]);
 
 /** The PUT body: the item's fields, and what a correction says about itself. */
-export const updateRequestSchema = z.strictObject({ ...itemInputSchema.shape, ...updateBodySchema.shape });
+const updateRequestSchema = z.strictObject({ ...itemInputSchema.shape, ...updateBodySchema.shape });
 
 const at = '2026-05-01T12:00:00.000Z';
 const cursor = 'k3x9m2p7q1w8e5r4-42';
@@ -113,7 +113,8 @@ const tooMany: ApiResponse = {
   headers: { 'Retry-After': 'seconds to wait' },
   example: problemExample('rate-limited', 'at most 600 writes per minute per token'),
 };
-const writeErrors: Record<number, ApiResponse> = {
+// `satisfies`, not a type: each status stays known, so a route picks one without a cast.
+const writeErrors = {
   400: {
     description: 'Invalid JSON or invalid fields: each field with its reason',
     schema: errors[400],
@@ -146,7 +147,7 @@ const writeErrors: Record<number, ApiResponse> = {
       { id: 'quake-2026-05-01' },
     ),
   },
-};
+} satisfies Record<number, ApiResponse>;
 /** POST writes keep the first answer per key (of the publisher key) for 24 hours. */
 const idempotencyKeyParameter: ApiParameter = {
   name: 'Idempotency-Key',
@@ -206,7 +207,7 @@ export interface DocumentLimits {
   pushMaxTopics: number;
 }
 
-export function itemsSection(limits: DocumentLimits): ApiSection {
+function itemsSection(limits: DocumentLimits): ApiSection {
   const input = itemInputSchema.shape;
   return {
     tag: 'Items',
@@ -397,9 +398,9 @@ export function itemsSection(limits: DocumentLimits): ApiSection {
             headers: { Vary: '`Accept`: the same path answers JSON or ninjs' },
             variants: [{ contentType: 'application/ninjs+json', schema: ninjsListSchema, example: { items: [ninjsExample], cursor } }],
           },
-          400: writeErrors[400] as ApiResponse,
-          401: { ...(writeErrors[401] as ApiResponse), description: 'No bearer token with `status=scheduled` or `status=retracted`' },
-          403: { ...(writeErrors[403] as ApiResponse), description: 'A token that may not publish, with `status=scheduled` or `status=retracted`', example: notPublisher },
+          400: writeErrors[400],
+          401: { ...writeErrors[401], description: 'No bearer token with `status=scheduled` or `status=retracted`' },
+          403: { ...writeErrors[403], description: 'A token that may not publish, with `status=scheduled` or `status=retracted`', example: notPublisher },
           429: { ...tooMany, description: 'This address failed authentication too often' },
         },
       },
@@ -407,7 +408,7 @@ export function itemsSection(limits: DocumentLimits): ApiSection {
   };
 }
 
-export function pushSection(limits: DocumentLimits): ApiSection {
+function pushSection(limits: DocumentLimits): ApiSection {
   // The endpoint check (public https URLs only) runs in the route; it has no JSON Schema.
   const { subscribe, unsubscribe } = pushSubscriptionSchemas({ policy: { allowHosts: new Set(), timeoutMs: 0, maxResponseBytes: 0 }, maxTopics: limits.pushMaxTopics });
   const keys = { p256dh: `B${'A'.repeat(86)}`, auth: 'AAAAAAAAAAAAAAAAAAAAAA' };
@@ -444,8 +445,8 @@ export function pushSection(limits: DocumentLimits): ApiSection {
         },
         responses: {
           201: { description: 'Subscribed', schema: pushSubscribedSchema, example: { id: 'q2vYl4Zk3N0sB1xR8aTc9w', topics: ['world'], minPriority: 'bulletin' } },
-          400: writeErrors[400] as ApiResponse,
-          415: writeErrors[415] as ApiResponse,
+          400: writeErrors[400],
+          415: writeErrors[415],
           503: { description: '`PUSH_MAX_SUBSCRIPTIONS` reached', schema: errors[503], headers: { 'Retry-After': 'seconds to wait' } },
         },
       },
@@ -457,9 +458,9 @@ export function pushSection(limits: DocumentLimits): ApiSection {
         body: { schema: unsubscribe, example: { endpoint: 'https://push.example.net/send/abc' } },
         responses: {
           200: { description: 'Removed', schema: pushRemovedSchema, example: { removed: true } },
-          400: writeErrors[400] as ApiResponse,
+          400: writeErrors[400],
           404: { description: 'No subscription with this endpoint', schema: errors[404] },
-          415: writeErrors[415] as ApiResponse,
+          415: writeErrors[415],
         },
       },
     ],
@@ -472,7 +473,7 @@ const FEED_TYPES = {
   json: { type: 'application/feed+json', name: 'JSON Feed 1.1' },
 } as const;
 
-export function feedsSection(): ApiSection {
+function feedsSection(): ApiSection {
   const topic = {
     name: 'topic',
     in: 'path' as const,
@@ -510,7 +511,7 @@ export function feedsSection(): ApiSection {
   };
 }
 
-export function liveSection(): ApiSection {
+function liveSection(): ApiSection {
   // realtime/protocol.ts parses this query by hand (no zod schema to reuse):
   // this is its only description, checked by the conformance test's 400s.
   const query = z.object({
@@ -567,7 +568,7 @@ export function liveSection(): ApiSection {
 const keyRecordExample = { id: 'key_0123456789abcdef', name: 'Sports desk', actions: ['publish', 'correct'], topics: ['sport'], createdAt: at };
 /** What the guard of a route that needs a key's action answers before the route runs. */
 const keyGuard = (action: string): Record<number, ApiResponse> => ({
-  401: writeErrors[401] as ApiResponse,
+  401: writeErrors[401],
   403: {
     description: `A token that is not a publisher's (\`forbidden\`), or a key without the "${action}" action (\`forbidden-action\`)`,
     schema: errors[403],
@@ -575,7 +576,7 @@ const keyGuard = (action: string): Record<number, ApiResponse> => ({
   },
 });
 
-export function keysSection(): ApiSection {
+function keysSection(): ApiSection {
   return {
     tag: 'Keys',
     description:
@@ -604,11 +605,11 @@ export function keysSection(): ApiSection {
             headers: { Location: 'the URL of the key (to revoke it)' },
             example: { key: keyRecordExample, token: `nwk_${'A'.repeat(43)}` },
           },
-          400: writeErrors[400] as ApiResponse,
+          400: writeErrors[400],
           ...keyGuard('admin'),
           409: { description: `The store holds ${MAX_KEYS} keys: no more can be made (\`too-many-keys\`)`, schema: errors[409] },
           413: { description: 'Body over 16 KiB', schema: errors[413] },
-          415: writeErrors[415] as ApiResponse,
+          415: writeErrors[415],
           429: tooMany,
         },
       },
@@ -650,7 +651,7 @@ const withheldTooLate: ApiResponse = {
   schema: errors[409],
 };
 
-export function ninjsSection(): ApiSection {
+function ninjsSection(): ApiSection {
   return {
     tag: 'ninjs',
     description:
@@ -693,7 +694,7 @@ export function ninjsSection(): ApiSection {
   };
 }
 
-export function superdeskSection(settings: Pick<NinjsSettings, 'mediaMaxBytes'>): ApiSection {
+function superdeskSection(settings: Pick<NinjsSettings, 'mediaMaxBytes'>): ApiSection {
   const mediaId = z.string().max(MEDIA_ID_MAX).regex(MEDIA_ID);
   const badSignature: ApiResponse = {
     description: 'No `x-superdesk-signature`, or not the HMAC of this body (`bad-signature`)',
@@ -731,14 +732,14 @@ export function superdeskSection(settings: Pick<NinjsSettings, 'mediaMaxBytes'>)
             description: 'Taken in: published, corrected, held, cancelled or retracted, or a version already taken in',
             schema: z.union([writtenSchema, heldSchema, retractedSchema, unchangedSchema, ninjsUnchangedSchema]),
           },
-          400: writeErrors[400] as ApiResponse,
+          400: writeErrors[400],
           403: badSignature,
           404: notTakenIn,
           409: withheldTooLate,
           410: gone,
-          413: writeErrors[413] as ApiResponse,
+          413: writeErrors[413],
           429: signedTooMany,
-          503: writeErrors[503] as ApiResponse,
+          503: writeErrors[503],
         },
       },
       {
@@ -775,7 +776,7 @@ export function superdeskSection(settings: Pick<NinjsSettings, 'mediaMaxBytes'>)
   };
 }
 
-export function mediaSection(): ApiSection {
+function mediaSection(): ApiSection {
   return {
     tag: 'Media',
     description: 'Uploaded files on stable URLs: a name never changes its content.',
@@ -803,7 +804,7 @@ export function mediaSection(): ApiSection {
   };
 }
 
-export function deskSection(): ApiSection {
+function deskSection(): ApiSection {
   return {
     tag: 'Desk',
     description: "What a breaking desk reads beside its list: the readers connected now (the kill list is `GET /api/v1/items?status=retracted`). Publisher token.",
@@ -826,7 +827,7 @@ export function deskSection(): ApiSection {
             headers: { 'Cache-Control': '`private, no-store`' },
             example: { topics: { world: 41, sport: 12 }, everyTopic: 230, total: 283, processes: 2 },
           },
-          401: writeErrors[401] as ApiResponse,
+          401: writeErrors[401],
           403: { description: 'A token that may not publish', schema: errors[403], example: notPublisher },
           429: { ...tooMany, description: 'This address failed authentication too often', example: problemExample('too-many-auth-failures', 'too many failed attempts from this address: wait and retry with a valid token') },
         },
@@ -835,7 +836,7 @@ export function deskSection(): ApiSection {
   };
 }
 
-export function probesSection(): ApiSection {
+function probesSection(): ApiSection {
   return {
     tag: 'Probes',
     description: 'For load balancers and orchestrators; never rate-limited.',

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
-type JsonSchema = Record<string, unknown>;
+export type JsonSchema = Record<string, unknown>;
 
 export interface ApiParameter {
   name: string;

@@ -2,10 +2,13 @@
 // /openapi.json, and what the conformance tests hold real answers to.
 import { z } from 'zod';
 import {
+  agree,
   cancelledItemSchema,
   cardSchema,
+  isoTime,
   itemSchema,
   retractedItemSchema,
+  type Same,
   scheduledItemSchema,
 } from '../domain/item-output.ts';
 import { PRIORITIES, topicSchema } from '../domain/item.ts';
@@ -17,6 +20,9 @@ import type { FieldError } from './errors.ts';
 
 /** `<epoch>-<seq>`: a position in the log, opaque to clients. */
 export const cursorSchema = z.string().regex(/^[A-Za-z0-9]{8,32}-\d{1,15}$/);
+
+/** An item as the store holds it (`StoredItem`): published, retracted or held. */
+const storedItemSchema = z.union([itemSchema, retractedItemSchema, scheduledItemSchema]);
 
 export const fieldErrorSchema = z.strictObject({
   path: z.string(),
@@ -33,7 +39,7 @@ export function errorSchema<const Codes extends readonly [string, ...string[]]>(
       code: z.enum(codes),
       message: z.string(),
       fields: z.array(fieldErrorSchema).min(1).optional(),
-      item: z.union([itemSchema, retractedItemSchema, scheduledItemSchema]).optional(),
+      item: storedItemSchema.optional(),
       /** forbidden-action: the action the key lacks. */
       action: z.enum(KEY_ACTIONS).optional(),
       /** forbidden-topic: the topics outside the key's. */
@@ -44,18 +50,6 @@ export function errorSchema<const Codes extends readonly [string, ...string[]]>(
   });
 }
 
-/** Every code any status may carry: the shape in general. */
-export const anyErrorSchema = z.strictObject({
-  error: z.strictObject({
-    code: z.string(),
-    message: z.string(),
-    fields: z.array(fieldErrorSchema).min(1).optional(),
-    item: z.union([itemSchema, retractedItemSchema, scheduledItemSchema]).optional(),
-    action: z.enum(KEY_ACTIONS).optional(),
-    topics: z.array(z.string()).min(1).optional(),
-  }),
-});
-
 /** A write the log holds (201, 200); `unchanged` when it was a retry of what is there. */
 export const writtenSchema = z.strictObject({
   item: itemSchema,
@@ -63,7 +57,7 @@ export const writtenSchema = z.strictObject({
 });
 
 export const unchangedSchema = z.strictObject({
-  item: z.union([itemSchema, retractedItemSchema, scheduledItemSchema]),
+  item: storedItemSchema,
   cursor: cursorSchema,
   unchanged: z.literal(true),
 });
@@ -107,13 +101,14 @@ export const readinessSchema = z.strictObject({
   checks: z.record(z.string(), z.string()),
 });
 
-const isoTime = z.iso.datetime({ offset: true });
+/** The key that made a change, as its history names it. */
+const madeBySchema = z.strictObject({ key: z.string(), name: z.string() });
 
 /** The kill list (`status=retracted`): items withdrawn since `since`, the latest kill first. */
 export const killListSchema = z.strictObject({
   items: z.array(
     retractedItemSchema.extend({
-      killedBy: z.strictObject({ key: z.string(), name: z.string() }).optional().describe('The key that made the kill, from the history'),
+      killedBy: madeBySchema.optional().describe('The key that made the kill, from the history'),
       requestId: z.string().optional().describe('The request that made the kill'),
     }),
   ),
@@ -141,7 +136,7 @@ export const keyRecordSchema = z.strictObject({
 /** A key just made: the only answer that carries its token. */
 export const keyCreatedSchema = z.strictObject({ key: keyRecordSchema, token: z.string() });
 /** A full-power key from PUBLISHER_TOKENS: not in the store, revoked by removing it from the environment. */
-export const environmentKeySchema = z.strictObject({ id: z.string(), name: z.string(), actions: z.array(z.enum(KEY_ACTIONS)).min(1) });
+const environmentKeySchema = z.strictObject({ id: z.string(), name: z.string(), actions: z.array(z.enum(KEY_ACTIONS)).min(1) });
 export const keyListSchema = z.strictObject({ keys: z.array(keyRecordSchema), environment: z.array(environmentKeySchema) });
 export const keyRevokedSchema = z.strictObject({ key: keyRecordSchema });
 
@@ -152,7 +147,7 @@ export const historyEntrySchema = z.strictObject({
   at: isoTime,
   changeNote: z.string().optional(),
   reason: z.string().optional(),
-  by: z.strictObject({ key: z.string(), name: z.string() }).optional(),
+  by: madeBySchema.optional(),
   requestId: z.string().optional(),
 });
 export const historySchema = z.strictObject({ id: z.string(), versions: z.array(historyEntrySchema) });
@@ -167,7 +162,7 @@ export const ninjsListSchema = z.strictObject({ items: z.array(ninjsDocumentSche
 /** A ninjs version already taken in (a replay, or an older one arriving late): nothing changed. */
 export const ninjsUnchangedSchema = z.strictObject({
   unchanged: z.literal(true),
-  item: z.union([itemSchema, retractedItemSchema, scheduledItemSchema]).optional(),
+  item: storedItemSchema.optional(),
   ninjs: z.strictObject({ uri: z.string(), version: z.number(), lastVersion: z.number() }),
 });
 
@@ -180,9 +175,7 @@ export const superdeskUploadedSchema = z.strictObject({
   size: z.int().min(1),
 });
 
-// The error shape of errors.ts and this one agree.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const agree = <_ extends true>() => undefined;
+// The error shape of errors.ts and this one agree, and so do the other answers and their types.
 agree<Same<z.output<typeof fieldErrorSchema>, FieldError>>();
 agree<Same<z.output<typeof keyRecordSchema>, PublisherKey>>();
 agree<Same<z.output<typeof historyEntrySchema>, HistoryEntry>>();

@@ -5,12 +5,12 @@
 // (with backoff while they keep dying), drains them all on SIGTERM/SIGINT,
 // and on SIGHUP replaces them one by one without ever closing the port.
 import cluster, { type Address, type Worker } from 'node:cluster';
+import { openEmbeddedStore } from '../backends.ts';
 import { isPublishedNotice } from '../bus/ipc.ts';
-import { type Config, StartupError } from '../config.ts';
+import type { Config } from '../config.ts';
 import type { Logger } from '../ops/logger.ts';
-import { drainOnSignals, localUrl } from '../ops/process.ts';
+import { drainOnSignals, exitOnStartupError, localUrl } from '../ops/process.ts';
 import { SqliteOutbox } from '../outbound/outbox-sqlite.ts';
-import { SqliteStore } from '../store/sqlite.ts';
 
 /** A worker that lived this long before dying was not crash-looping. */
 const STABLE_MS = 10_000;
@@ -193,15 +193,11 @@ export class WorkerStartError extends Error {
  */
 export function prepareSharedStore(config: Config): void {
   if (config.redis.target) return;
-  let store: SqliteStore | undefined;
+  const store = openEmbeddedStore(config);
   try {
-    store = new SqliteStore({ dataDir: config.dataDir, retention: config.retention });
     new SqliteOutbox(store.file).close();
-  } catch (error) {
-    const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
-    throw new StartupError(`DATA_DIR: cannot open the store in "${config.dataDir}" (${reason}): it must be a folder this process can write`);
   } finally {
-    void store?.close();
+    void store.close();
   }
 }
 
@@ -210,9 +206,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   try {
     prepareSharedStore(config);
   } catch (error) {
-    if (!(error instanceof StartupError)) throw error;
-    console.error(`Cannot start: ${error.message}`);
-    process.exit(78);
+    exitOnStartupError(error);
   }
   // Every worker must accept the same token: a token made up for this run is made once, here.
   const env: Record<string, string> = { PUBLISHER_TOKENS: config.publisherTokens.join(',') };

@@ -6,7 +6,8 @@ import type { Card, CancelledItem, Item, RetractedItem, ScheduledItem } from './
 import { itemInputSchema, topicSchema } from './item.ts';
 
 const input = itemInputSchema.shape;
-const isoTime = z.iso.datetime({ offset: true });
+/** A time as the server writes it: ISO 8601 with an offset. */
+export const isoTime = z.iso.datetime({ offset: true });
 
 /**
  * The content fields, with the same schemas as on input (their output side:
@@ -56,8 +57,9 @@ export const scheduledItemSchema = z.strictObject({ ...heldShape, status: z.lite
 export const cancelledItemSchema = z.strictObject({ ...heldShape, status: z.literal('cancelled') });
 
 // Both directions: a field added to one side and not the other stops the type-check.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const agree = <_ extends true>() => undefined;
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** `agree<Same<Schema output, Type>>()` compiles only when a schema and a type describe the same values. */
+export const agree = <_ extends true>() => undefined;
 agree<Same<z.output<typeof itemSchema>, Item>>();
 agree<Same<z.output<typeof cardSchema>, Card>>();
 agree<Same<z.output<typeof retractedItemSchema>, RetractedItem>>();

@@ -10,14 +10,19 @@ export class HttpDrain {
   private draining = false;
 
   constructor(private readonly server: Server) {
+    const inFlight = this.inFlight;
+    // One listener for every response (no closure per request); `this` is the response.
+    const done = function (this: ServerResponse) {
+      inFlight.delete(this);
+    };
     // First among the request listeners: the header must be set before any answer starts.
     server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
       if (this.draining) {
         closeAfter(res);
         return;
       }
-      this.inFlight.add(res);
-      res.once('close', () => this.inFlight.delete(res));
+      inFlight.add(res);
+      res.on('close', done);
     });
   }
 

@@ -17,7 +17,7 @@ import type { Logger } from '../ops/logger.ts';
 import type { IdempotencyRecords } from './records.ts';
 
 /** How long a finished key's answer is kept. */
-export const IDEMPOTENCY_KEEP_MS = 24 * 3_600_000;
+const IDEMPOTENCY_KEEP_MS = 24 * 3_600_000;
 /** How long a key is held by a request that is still running (or died running). */
 const LEASE_MS = 10_000;
 const RELEASE_RETRY_MS = 100;
@@ -27,14 +27,14 @@ export const idempotencyKeySchema = z.string().regex(/^(?:[\x21\x23-\x7e]{1,255}
 export type IdempotencyEnv = AuthEnv & { Variables: { stored?: boolean; idempotentId?: string } };
 
 /** The key the header carries, without its quotes; null if malformed. */
-export function parseIdempotencyKey(header: string): string | null {
+function parseIdempotencyKey(header: string): string | null {
   const trimmed = header.trim();
   if (!idempotencyKeySchema.safeParse(trimmed).success) return null;
   return trimmed.startsWith('"') ? trimmed.slice(1, -1) : trimmed;
 }
 
 /** The id a publish without one takes under this key: the same on every retry, on every process. */
-export function idFromKey(scope: string): string {
+function idFromKey(scope: string): string {
   return `k-${scope.slice(0, 32)}`;
 }
 

@@ -4,9 +4,9 @@
 // or after a restart, gets the first outcome.
 import type Database from 'better-sqlite3';
 import type { Logger } from '../ops/logger.ts';
-import { RedisStore, redisCall, Script } from '../store/redis.ts';
+import { besideStore } from '../store/beside.ts';
+import { redisCall, Script } from '../store/redis.ts';
 import type { RedisClient } from '../store/redis-target.ts';
-import { SqliteStore } from '../store/sqlite.ts';
 import { openSqlite } from '../store/sqlite-file.ts';
 import type { Store } from '../store/store.ts';
 
@@ -161,10 +161,10 @@ const TRIM_EVERY_MS = 10 * 60_000;
 
 /** The records beside the log of `store`, with a timer that forgets expired ones; `close` ends both. */
 export function idempotencyRecordsFor(store: Store, logger: Logger): { records: IdempotencyRecords; close(): Promise<void> } {
-  let records: IdempotencyRecords;
-  if (store instanceof RedisStore) records = new RedisIdempotencyRecords(store.client, store.prefix);
-  else if (store instanceof SqliteStore) records = new SqliteIdempotencyRecords(store.file);
-  else throw new Error(`no idempotency records for a ${store.kind} store`);
+  const records = besideStore<IdempotencyRecords>(store, 'idempotency records', {
+    redis: (redis) => new RedisIdempotencyRecords(redis.client, redis.prefix),
+    sqlite: (sqlite) => new SqliteIdempotencyRecords(sqlite.file),
+  });
   const timer = setInterval(() => {
     records.trim().catch((error: unknown) => logger.warn({ err: error }, 'idempotency records trim failed'));
   }, TRIM_EVERY_MS);

@@ -33,10 +33,19 @@ export interface Principal {
   topics?: readonly string[];
 }
 
+/** The n-th (from 0) PUBLISHER_TOKENS entry as a key: `token-1`, `token-2`, …, every action, every topic. */
+export function environmentPrincipal(index: number): Principal {
+  const id = `token-${index + 1}`;
+  return { id, name: id, actions: KEY_ACTIONS };
+}
+
+/** Ids of the PUBLISHER_TOKENS keys: never in the store. */
+export const ENVIRONMENT_KEY_ID = /^token-\d+$/;
+
 /** Keys one store holds, revoked ones included: the in-memory map of every process stays small. */
 export const MAX_KEYS = 2_000;
 export const KEY_NAME_LENGTH = 100;
-export const KEY_TOPICS = 100;
+const KEY_TOPICS = 100;
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 

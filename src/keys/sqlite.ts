@@ -45,7 +45,6 @@ function fromRow(row: KeyRow): StoredKey {
 export class SqliteKeyStore implements KeyStore {
   private readonly db: Database.Database;
   private readonly stmt;
-  private readonly listeners: (() => void)[] = [];
 
   /** `file`: the store's database file (WAL mode). */
   constructor(file: string) {
@@ -66,7 +65,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async create(key: StoredKey, max: number): Promise<boolean> {
-    const created = this.db
+    return this.db
       .transaction((): boolean => {
         if (Number(this.stmt.count.get()) >= max) return false;
         this.stmt.insert.run({
@@ -81,8 +80,6 @@ export class SqliteKeyStore implements KeyStore {
         return true;
       })
       .immediate();
-    if (created) this.changed();
-    return created;
   }
 
   async revoke(id: string, at: string): Promise<StoredKey | null> {
@@ -92,7 +89,6 @@ export class SqliteKeyStore implements KeyStore {
         return this.stmt.get.get(id);
       })
       .immediate();
-    this.changed();
     return row ? fromRow(row) : null;
   }
 
@@ -104,13 +100,9 @@ export class SqliteKeyStore implements KeyStore {
     return String(this.stmt.version.get());
   }
 
-  onChange(listener: () => void): void {
-    this.listeners.push(listener);
-  }
-
-  private changed(): void {
-    for (const listener of this.listeners) listener();
-  }
+  // Nothing to tell: a change made here is this process's own, and its key ring
+  // re-reads after each; other processes' changes are caught by the version.
+  onChange(): void {}
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();

@@ -19,7 +19,7 @@ export function mediaRoutes(media: MediaStore): Hono {
       ETag: etag,
     };
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
-    return c.body(new Uint8Array(found.bytes), 200, { ...headers, 'Content-Length': String(found.bytes.length) });
+    return c.body(found.bytes as Uint8Array<ArrayBuffer>, 200, { ...headers, 'Content-Length': String(found.bytes.length) });
   });
   return routes;
 }

@@ -34,7 +34,7 @@ export interface MediaStore {
  * path: the served name is a hash of it plus the extension of the type its
  * bytes are, so one id keeps one stable URL.
  */
-export function mediaName(sourceId: string, type: MediaType): string {
+function mediaName(sourceId: string, type: MediaType): string {
   return `${shortHash(`media:${sourceId}`)}.${MEDIA_TYPES[type]}`;
 }
 

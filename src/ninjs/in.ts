@@ -4,10 +4,9 @@
 // an array) and 3.x (the same in camelCase: pubStatus, versionCreated,
 // edNote, infoSources...). Unknown properties are ignored; what we read is
 // checked, and every problem names its path in the document.
-import { createHash } from 'node:crypto';
 import sanitizeHtml from 'sanitize-html';
 import type { FieldError } from '../api/errors.ts';
-import { ID_PATTERN, LIMITS, type Priority, TOPIC_PATTERN } from '../domain/item.ts';
+import { ID_PATTERN, LIMITS, type Priority, shortHash, TOPIC_PATTERN } from '../domain/item.ts';
 import type { NinjsSettings } from './config.ts';
 
 export type PubStatus = 'usable' | 'withheld' | 'canceled';
@@ -40,7 +39,7 @@ type Doc = Record<string, unknown>;
 const isObject = (value: unknown): value is Doc => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Urgency (1 most urgent … 9) → our priority; the same table reads Superdesk's `priority` when there is no urgency. */
-export function priorityOfUrgency(urgency: number): Priority {
+function priorityOfUrgency(urgency: number): Priority {
   if (urgency <= 1) return 'flash';
   if (urgency === 2) return 'bulletin';
   if (urgency === 3) return 'urgent';
@@ -54,7 +53,7 @@ export function priorityOfUrgency(urgency: number): Priority {
  */
 export function itemIdForUri(uri: string): string {
   if (uri.length <= LIMITS.idLength && ID_PATTERN.test(uri)) return uri;
-  const hash = createHash('sha256').update(uri).digest('base64url').slice(0, 12);
+  const hash = shortHash(uri).slice(0, 12);
   const slug = uri
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -179,9 +178,9 @@ function take(fields: Record<string, unknown>, paths: Record<string, string>, fi
 
 const plainText = (html: string) => sanitizeHtml(html, { allowedTags: [], allowedAttributes: {} }).replace(/\s+/g, ' ').trim();
 
-function htmlAsText(found: [string, string] | undefined, force = false): [string, string] | undefined {
+function htmlAsText(found: [string, string] | undefined): [string, string] | undefined {
   if (!found) return undefined;
-  return force || /<[a-z!/]/i.test(found[1]) ? [found[0], plainText(found[1])] : found;
+  return /<[a-z!/]/i.test(found[1]) ? [found[0], plainText(found[1])] : found;
 }
 
 /**

@@ -7,16 +7,16 @@ import type { StoredItem } from '../store/store.ts';
 import { typeOfName } from '../media/sniff.ts';
 
 export const NINJS_CONTENT_TYPE = 'application/ninjs+json; charset=utf-8';
-export const NINJS_VERSION = '2.1';
+const NINJS_VERSION = '2.1';
 const STANDARD = { name: 'ninjs', version: NINJS_VERSION, schema: 'http://www.iptc.org/std/ninjs/ninjs-schema_2.1.json' };
 
 /** Our priorities as ninjs urgency (1 most urgent, 9 least). */
-export const URGENCY_OF: Record<Priority, number> = { flash: 1, bulletin: 2, urgent: 3, routine: 5 };
+const URGENCY_OF: Record<Priority, number> = { flash: 1, bulletin: 2, urgent: 3, routine: 5 };
 
 export type NinjsDocument = Record<string, unknown>;
 
 /** The ninjs uri of an item: its stable address under PUBLIC_URL. */
-export function ninjsUri(base: string, id: string): string {
+function ninjsUri(base: string, id: string): string {
   return `${base}/items/${encodeURIComponent(id)}`;
 }
 

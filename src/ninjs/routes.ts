@@ -3,21 +3,20 @@
 // share the items API's guard, budgets and commit.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { type AuthOptions, forbiddenTopics, rateLimit } from '../api/auth.ts';
-import { type FieldError, fieldErrors, invalid, problem } from '../api/errors.ts';
+import { forbiddenTopics, rateLimit } from '../api/auth.ts';
+import { type FieldError, fieldErrors, invalid, limitBody, problem } from '../api/errors.ts';
 import type { ItemsEnv, NewsroomWrites } from '../api/items.ts';
 import { readJson } from '../api/json.ts';
 import { requestIdOf } from '../api/request-id.ts';
 import { formatCursor } from '../domain/cursor.ts';
 import { ALL_ITEMS } from '../domain/event.ts';
 import { contentHash, ID_PATTERN, itemInputSchema, toItemContent, topicSchema } from '../domain/item.ts';
-import { WindowLimiter } from '../edge/limits.ts';
 import type { MediaStore } from '../media/store.ts';
 import { sniffImage } from '../media/sniff.ts';
+import type { Logger } from '../ops/logger.ts';
 import type { Actor, Store } from '../store/store.ts';
-import { type ViewCache, viewItems } from '../views/views.ts';
+import { type View, type ViewCache, viewItems } from '../views/views.ts';
 import type { NinjsSettings } from './config.ts';
 import { itemIdForUri, type NinjsIntake, readNinjs } from './in.ts';
 import { NINJS_CONTENT_TYPE, toNinjs, wantsNinjs } from './out.ts';
@@ -30,7 +29,7 @@ export interface NinjsApiOptions {
   ledger: VersionLedger;
   media: MediaStore;
   settings: NinjsSettings;
-  auth: Pick<AuthOptions, 'addressOf' | 'failuresPerMinute' | 'logger' | 'metrics'>;
+  logger: Logger;
   /** The base of absolute links (PUBLIC_URL, or the origin first seen). */
   baseUrl(): string;
   maxBodyBytes: number;
@@ -40,7 +39,7 @@ export interface NinjsApiOptions {
 }
 
 /** A withheld item with no embargo of its own is held until a later version releases it. */
-export const WITHHELD_UNTIL = '9999-12-31T00:00:00.000Z';
+const WITHHELD_UNTIL = '9999-12-31T00:00:00.000Z';
 const DEFAULT_KILL_REASON = 'Withdrawn by the sender (ninjs pubstatus canceled)';
 /** Superdesk media ids, e.g. "20170201110216/d3ad29…cd.jpg": path-like, never a path here. */
 export const MEDIA_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
@@ -71,6 +70,23 @@ export function ninjsApi(options: NinjsApiOptions): Hono<ItemsEnv> {
     return c.body(JSON.stringify(toNinjs(item, options.baseUrl())), 200, { 'Content-Type': NINJS_CONTENT_TYPE });
   });
 
+  /** A ninjs list, rendered once per view, length and base: consumers polling an unchanged list cost a lookup. */
+  const renderedLists = new WeakMap<View, Map<string, string>>();
+  const ninjsList = (view: View, count: number, base: string): string => {
+    let bodies = renderedLists.get(view);
+    if (!bodies) {
+      bodies = new Map();
+      renderedLists.set(view, bodies);
+    }
+    const key = `${count} ${base}`;
+    let body = bodies.get(key);
+    if (body === undefined) {
+      body = JSON.stringify({ items: viewItems(view, count).map((item) => toNinjs(item, base)), cursor: formatCursor(view.epoch, view.headSeq) });
+      bodies.set(key, body);
+    }
+    return body;
+  };
+
   const listQuery = z.object({
     topic: z.union([z.literal('all'), topicSchema]).optional(),
     limit: z.coerce.number().int().min(1).max(options.fullListLimit, `may be at most ${options.fullListLimit} (ninjs carries whole items)`).default(20),
@@ -81,10 +97,8 @@ export function ninjsApi(options: NinjsApiOptions): Hono<ItemsEnv> {
     if (!parsed.success) return invalid(c, fieldErrors(parsed.error));
     const { topic, limit } = parsed.data;
     const view = await views.get([topic === undefined || topic === 'all' ? ALL_ITEMS : topic], 'full');
-    const base = options.baseUrl();
-    const items = viewItems(view, Math.min(limit, view.entries.length)).map((item) => toNinjs(item, base));
     c.header('Vary', 'Accept');
-    return c.body(JSON.stringify({ items, cursor: formatCursor(view.epoch, view.headSeq) }), 200, { 'Content-Type': NINJS_CONTENT_TYPE });
+    return c.body(ninjsList(view, Math.min(limit, view.entries.length), options.baseUrl()), 200, { 'Content-Type': NINJS_CONTENT_TYPE });
   });
 
   /** One ninjs document in: the event it calls for, or an acknowledgement without one. */
@@ -102,7 +116,7 @@ export function ninjsApi(options: NinjsApiOptions): Hono<ItemsEnv> {
     const recorded = async (response: Response) => {
       // The event is in the log already: a ledger that cannot be written now
       // only means a replay of this version meets the store's own idempotence.
-      if (response.status < 300) await ledger.record(uri, version).catch((error: unknown) => options.auth.logger.warn({ err: error, uri, version }, 'ninjs version not recorded'));
+      if (response.status < 300) await ledger.record(uri, version).catch((error: unknown) => options.logger.warn({ err: error, uri, version }, 'ninjs version not recorded'));
       return response;
     };
 
@@ -145,11 +159,13 @@ export function ninjsApi(options: NinjsApiOptions): Hono<ItemsEnv> {
     return recorded(await writes.commit(c, 'update', () => store.update(content, contentHash(content), note, false, actor)));
   }
 
+  const mediaHref = (name: string) => `${options.baseUrl()}/media/${name}`;
+
   /** Our copy of an uploaded rendition when there is one, otherwise the document's own link. */
   async function imageUrl(image: NonNullable<NinjsIntake['image']>): Promise<string | undefined> {
-    if (image.mediaId && image.mediaId.length <= MEDIA_ID_MAX && MEDIA_ID.test(image.mediaId)) {
+    if (image.mediaId && validMediaId(image.mediaId)) {
       const name = await media.nameOf(image.mediaId);
-      if (name) return `${options.baseUrl()}/media/${name}`;
+      if (name) return mediaHref(name);
     }
     return image.href;
   }
@@ -165,41 +181,27 @@ export function ninjsApi(options: NinjsApiOptions): Hono<ItemsEnv> {
   const secret = settings.superdeskSecret;
   if (!secret) return api;
 
-  // Superdesk signs with the destination's secret token instead of a bearer token.
-  const failures = new WindowLimiter(options.auth.failuresPerMinute, 60_000);
+  // Superdesk signs with the destination's secret token instead of a bearer
+  // token; a bad signature counts against the address's one failure budget.
   /** The bytes the signature was checked over, read once. */
   const signedBodies = new WeakMap<Request, Buffer>();
   const signed: MiddlewareHandler<ItemsEnv> = async (c, next) => {
-    const address = options.auth.addressOf(c);
-    const blocked = failures.blocked(address);
-    if (blocked !== null) {
-      options.auth.metrics.authFailures.inc({ reason: 'refused' });
-      c.header('Retry-After', String(Math.max(1, Math.ceil(blocked / 1000))));
-      return problem(c, 429, 'too-many-auth-failures', 'too many failed attempts from this address: wait and retry with a valid signature');
-    }
+    const refused = writes.guard.refused(c, 'a valid signature');
+    if (refused) return refused;
     const raw = Buffer.from(await c.req.arrayBuffer());
-    if (!signatureMatches(secret, raw, c.req.header('x-superdesk-signature'))) {
-      failures.hit(address);
-      options.auth.metrics.authFailures.inc({ reason: 'invalid' });
-      options.auth.logger.warn({ address, path: c.req.path }, 'Superdesk push with a missing or wrong signature');
+    const signature = c.req.header('x-superdesk-signature');
+    if (!signatureMatches(secret, raw, signature)) {
+      writes.guard.failed(c, signature ? 'invalid' : 'missing');
       return problem(c, 403, 'bad-signature', 'x-superdesk-signature must be sha1=<hex HMAC-SHA1 of the body with the secret token>');
     }
     c.set('tokenId', 'superdesk');
     signedBodies.set(c.req.raw, raw);
     await next();
   };
-  const tooLarge = (max: number) =>
-    bodyLimit({
-      maxSize: max,
-      onError: (c) => {
-        c.header('Connection', 'close');
-        return problem(c, 413, 'payload-too-large', `request body must be at most ${max} bytes`);
-      },
-    });
   const pushRate = rateLimit(options.publishPerMinute);
   const rawOf = (c: Context<ItemsEnv>) => signedBodies.get(c.req.raw) as Buffer;
 
-  api.post('/superdesk/items', tooLarge(options.maxBodyBytes), signed, pushRate, async (c) => {
+  api.post('/superdesk/items', limitBody(options.maxBodyBytes), signed, pushRate, async (c) => {
     let doc: unknown;
     try {
       doc = JSON.parse(rawOf(c).toString('utf8'));
@@ -219,10 +221,10 @@ export function ninjsApi(options: NinjsApiOptions): Hono<ItemsEnv> {
     if (!validMediaId(mediaId)) return problem(c, 400, 'invalid-media-id', mediaIdRule);
     const name = await media.nameOf(mediaId);
     if (!name) return problem(c, 404, 'not-found', 'no media with this id');
-    return c.json({ media_id: mediaId, href: `${options.baseUrl()}/media/${name}` }, 200);
+    return c.json({ media_id: mediaId, href: mediaHref(name) }, 200);
   });
 
-  api.post('/superdesk/assets', tooLarge(settings.mediaMaxBytes + MULTIPART_OVERHEAD), signed, pushRate, async (c) => {
+  api.post('/superdesk/assets', limitBody(settings.mediaMaxBytes + MULTIPART_OVERHEAD), signed, pushRate, async (c) => {
     const type = c.req.header('content-type') ?? '';
     if (!/^multipart\/form-data\b/i.test(type)) {
       return problem(c, 415, 'unsupported-media-type', 'send the file as multipart/form-data with media_id and media');
@@ -253,8 +255,8 @@ export function ninjsApi(options: NinjsApiOptions): Hono<ItemsEnv> {
       });
     }
     const name = await media.put(mediaId, sniffed, bytes);
-    options.auth.logger.info({ mediaId, name, bytes: bytes.length, type: sniffed }, 'media uploaded');
-    return c.json({ media_id: mediaId, href: `${options.baseUrl()}/media/${name}`, mimetype: sniffed, size: bytes.length }, 201);
+    options.logger.info({ mediaId, name, bytes: bytes.length, type: sniffed }, 'media uploaded');
+    return c.json({ media_id: mediaId, href: mediaHref(name), mimetype: sniffed, size: bytes.length }, 201);
   });
 
   return api;

@@ -3,8 +3,7 @@
 // configured prefix).
 import { type MediaStore, RedisMediaStore, SqliteMediaStore } from '../media/store.ts';
 import type { Logger } from '../ops/logger.ts';
-import { RedisStore } from '../store/redis.ts';
-import { SqliteStore } from '../store/sqlite.ts';
+import { besideStore } from '../store/beside.ts';
 import type { Store } from '../store/store.ts';
 import { RedisVersionLedger, SqliteVersionLedger, type VersionLedger } from './versions.ts';
 
@@ -19,17 +18,10 @@ const MEDIA_TRIM_EVERY_MS = 10 * 60_000;
 
 /** `mediaMaxAgeMs`: uploaded media are kept that long (the item retention). */
 export function ninjsState(store: Store, mediaMaxAgeMs: number, logger: Logger): NinjsState {
-  let ledger: VersionLedger;
-  let media: MediaStore;
-  if (store instanceof RedisStore) {
-    ledger = new RedisVersionLedger(store.client, store.prefix);
-    media = new RedisMediaStore(store.client, store.prefix);
-  } else if (store instanceof SqliteStore) {
-    ledger = new SqliteVersionLedger(store.file);
-    media = new SqliteMediaStore(store.file);
-  } else {
-    throw new Error(`no ninjs state for a ${store.kind} store`);
-  }
+  const { ledger, media } = besideStore<{ ledger: VersionLedger; media: MediaStore }>(store, 'ninjs state', {
+    redis: (redis) => ({ ledger: new RedisVersionLedger(redis.client, redis.prefix), media: new RedisMediaStore(redis.client, redis.prefix) }),
+    sqlite: (sqlite) => ({ ledger: new SqliteVersionLedger(sqlite.file), media: new SqliteMediaStore(sqlite.file) }),
+  });
   const trim = () =>
     media.trim(Date.now() - mediaMaxAgeMs).catch((error: unknown) => logger.warn({ err: error }, 'media retention trim failed'));
   const timer = setInterval(trim, MEDIA_TRIM_EVERY_MS);

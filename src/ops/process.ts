@@ -2,6 +2,7 @@
 // the primary of a cluster alike: one drain on SIGTERM or SIGINT, and the
 // local URL it says it listens on.
 
+import { StartupError } from '../config.ts';
 import type { Logger } from './logger.ts';
 
 /**
@@ -38,4 +39,11 @@ export function drainOnSignals(logger: Logger, what: string, drain: () => Promis
 export function localUrl(address: { address?: string; port: number }): string {
   const host = !address.address || address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.address;
   return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** A StartupError (settings that do not work on this machine) ends the start with its message and EX_CONFIG (78); anything else is thrown on. */
+export function exitOnStartupError(error: unknown): never {
+  if (!(error instanceof StartupError)) throw error;
+  console.error(`Cannot start: ${error.message}`);
+  process.exit(78);
 }

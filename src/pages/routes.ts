@@ -8,9 +8,9 @@ import { type Context, Hono } from 'hono';
 import { formatCursor } from '../domain/cursor.ts';
 import { itemKey } from '../domain/event.ts';
 import { ID_PATTERN } from '../domain/item.ts';
-import { acceptedCodings, type Compressed, chooseVariant, compressOnce } from '../http/encoding.ts';
+import { type Compressed, compressOnce, sendVariant } from '../http/encoding.ts';
 import { parseTopicsParam } from '../realtime/protocol.ts';
-import type { HistoryEntry, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import { listKeys, type View, type ViewCache, viewItems } from '../views/views.ts';
 import { badRequestPage, notFoundPage, withdrawnPage } from './layout.ts';
 import { newsroomPage } from './newsroom.ts';
@@ -35,36 +35,43 @@ export function pageRoutes(options: PageOptions): Hono {
   const { store, views, siteTitle } = options;
   const pages = new Hono();
   const rendered = new WeakMap<View, { page: Promise<Compressed>; at: number }>();
-  /** A corrected story's history, read once per view of it, like its page. */
-  const histories = new WeakMap<View, Promise<HistoryEntry[]>>();
   const notFound = notFoundPage(siteTitle);
 
   /**
-   * The view's page, rendered, encoded and compressed once, and reused while
-   * it is fresh: `ttlMs` is how old its relative times may grow (Infinity: it has none).
+   * The view's page, rendered (with whatever else it reads), encoded and
+   * compressed once, and reused while it is fresh: `ttlMs` is how old its
+   * relative times may grow (Infinity: it has none). A render that fails is
+   * not kept: the next request tries again.
    */
-  const once = (view: View, render: (now: number) => string, ttlMs = RENDER_TTL_MS): Promise<Compressed> => {
+  const once = (view: View, render: (now: number) => string | Promise<string>, ttlMs = RENDER_TTL_MS): Promise<Compressed> => {
     const now = Date.now();
     let page = rendered.get(view);
     if (!page || now - page.at > ttlMs) {
-      page = { page: compressOnce(Buffer.from(render(now))), at: now };
+      const made = Promise.resolve(render(now)).then((text) => compressOnce(Buffer.from(text)));
+      const kept = { page: made, at: now };
+      made.catch(() => {
+        if (rendered.get(view) === kept) rendered.delete(view);
+      });
+      page = kept;
       rendered.set(view, page);
     }
     return page.page;
   };
 
-  const html = (c: Context, body: string | Uint8Array<ArrayBuffer>, status: 200 | 400 | 404 | 410 = 200, cacheControl = 'no-cache') => {
+  const htmlHeaders = (c: Context, cacheControl = 'no-cache') => {
     c.header('Cache-Control', cacheControl);
     c.header('Content-Type', 'text/html; charset=UTF-8');
+  };
+
+  const html = (c: Context, body: string | Uint8Array<ArrayBuffer>, status: 200 | 400 | 404 | 410 = 200) => {
+    htmlHeaders(c);
     return c.body(body, status);
   };
 
   /** A page made once: the variant this request accepts. */
   const compressedHtml = (c: Context, page: Compressed, cacheControl?: string) => {
-    const { coding, variant } = chooseVariant(page, acceptedCodings(c.req.header('accept-encoding')));
-    c.header('Vary', 'Accept-Encoding');
-    if (coding !== 'identity') c.header('Content-Encoding', coding);
-    return html(c, variant as Uint8Array<ArrayBuffer>, 200, cacheControl);
+    htmlHeaders(c, cacheControl);
+    return sendVariant(c, page);
   };
 
   pages.get('/', async (c) => {
@@ -73,16 +80,15 @@ export function pageRoutes(options: PageOptions): Hono {
     // One order for the same set: one view, one render.
     const topics = parsed.topics ? [...parsed.topics].sort() : null;
     const view = await views.get(listKeys(topics), 'card');
-    // A topic page links every section too: those come from the shared front-page view.
-    const everything = topics ? await views.get(listKeys(null), 'card') : view;
     return compressedHtml(
       c,
-      await once(view, (now) =>
+      await once(view, async (now) =>
         readerPage({
           siteTitle,
           topics,
           items: viewItems(view, options.snapshotItems),
-          sectionItems: topics ? viewItems(everything, options.snapshotItems) : undefined,
+          // A topic page links every section too: those come from the shared front-page view.
+          sectionItems: topics ? viewItems(await views.get(listKeys(null), 'card'), options.snapshotItems) : undefined,
           cursor: formatCursor(view.epoch, view.headSeq),
           now,
           baseUrl: options.baseUrl(),
@@ -98,16 +104,11 @@ export function pageRoutes(options: PageOptions): Hono {
     const [item] = viewItems(view);
     // Story pages show absolute times only: a render lasts as long as its view.
     if (item) {
-      let history = histories.get(view);
-      if (!history) {
-        history = item.version > 1 ? store.history(id) : Promise.resolve([]);
-        histories.set(view, history);
-      }
-      const versions = await history.catch(() => {
-        histories.delete(view);
-        return [];
-      });
-      return compressedHtml(c, await once(view, () => itemPage({ siteTitle, baseUrl: options.baseUrl() }, item, versions), Number.POSITIVE_INFINITY));
+      const site = { siteTitle, baseUrl: options.baseUrl() };
+      // A corrected story lists its updates: their history is read once per view, with the render.
+      const page = once(view, async () => itemPage(site, item, item.version > 1 ? await store.history(id) : []), Number.POSITIVE_INFINITY);
+      // History unreadable: the story without it, this time only.
+      return compressedHtml(c, await page.catch(() => compressOnce(Buffer.from(itemPage(site, item)))));
     }
     // Not live: withdrawn, expired, held or unknown. Only a withdrawal says so.
     const stored = await store.getItem(id);

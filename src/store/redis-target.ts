@@ -1,6 +1,7 @@
 // Where Redis is: one address (REDIS_URL), a primary found through Sentinel
 // (REDIS_SENTINELS), or a Redis Cluster (REDIS_CLUSTER_NODES). Everything
 // else sees one client that follows the primary across failovers.
+import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export interface HostPort {
@@ -150,17 +151,7 @@ export function connectShardSubscriber(cluster: Cluster, channel: string, option
   return sub;
 }
 
-/** The cluster slot of a key (CRC16 of its hash tag, or of the whole key). */
+/** The cluster slot of a key (CRC16 of its hash tag, or of the whole key), as ioredis routes it. */
 export function slotOf(key: string): number {
-  const open = key.indexOf('{');
-  if (open >= 0) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) key = key.slice(open + 1, close);
-  }
-  let crc = 0;
-  for (const byte of Buffer.from(key)) {
-    crc ^= byte << 8;
-    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc % 16_384;
+  return calculateSlot(key);
 }

@@ -135,11 +135,11 @@ export class SqliteStore implements Store {
     this.epoch = this.db
       .transaction((): string => {
         this.db.exec(SCHEMA);
-        const columns = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('items') as string[];
-        if (!columns.includes('card')) this.db.exec(ADD_CARDS);
+        const columns = this.db.prepare<[string]>('SELECT name FROM pragma_table_info(?)').pluck();
+        const has = (table: string, column: string) => (columns.all(table) as string[]).includes(column);
+        if (!has('items', 'card')) this.db.exec(ADD_CARDS);
         // A held item remembers who scheduled it: its release is theirs in the history.
-        const heldColumns = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('held') as string[];
-        if (!heldColumns.includes('actor')) this.db.exec("ALTER TABLE held ADD COLUMN actor TEXT NOT NULL DEFAULT ''");
+        if (!has('held', 'actor')) this.db.exec("ALTER TABLE held ADD COLUMN actor TEXT NOT NULL DEFAULT ''");
         this.db.exec(INDEXES);
         this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)").run(newEpoch());
         return (this.db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string }).value;

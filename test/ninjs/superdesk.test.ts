@@ -3,8 +3,9 @@
 // secret token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemIdForUri } from '../../src/ninjs/in.ts';
-import { api, cleanup, startServer, type TestServer } from '../support/server.ts';
-import { expectValidNinjs, JPEG, PNG, pythonDumps, signature, superdeskTransmit } from './support.ts';
+import { http } from '../support/http.ts';
+import { api, cleanup, newItem, startServer, TOKEN, type TestServer } from '../support/server.ts';
+import { expectValidNinjs, JPEG, multipart, PNG, pythonDumps, signature, superdeskTransmit } from './support.ts';
 
 const SECRET = 'superdesk-destination-secret-token';
 const GUID = 'urn:newsml:localhost:5000:2026-11-30T18:00:00.000000:9f0c2b4e-flood';
@@ -43,6 +44,15 @@ function superdeskItem(version: number, fields: Record<string, unknown> = {}): R
     },
     ...fields,
   };
+}
+
+/** A JSON item POSTed as Superdesk pushes it, with `sig` as its signature header (none when undefined). */
+function pushItem(server: TestServer, data: string, sig: string | undefined): Promise<Response> {
+  return fetch(`${server.url}/api/v1/superdesk/items`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(sig ? { 'x-superdesk-signature': sig } : {}) },
+    body: data,
+  });
 }
 
 describe('Superdesk HTTP Push', () => {
@@ -93,20 +103,12 @@ describe('Superdesk HTTP Push', () => {
     const guid = 'urn:newsml:localhost:5000:forged';
     const data = pythonDumps({ guid, headline: 'Forged', version: '1' });
     for (const sig of [signature('another-secret-entirely', data), undefined, 'sha1=zz']) {
-      const res = await fetch(`${server.url}/api/v1/superdesk/items`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(sig ? { 'x-superdesk-signature': sig } : {}) },
-        body: data,
-      });
+      const res = await pushItem(server, data, sig);
       expect(res.status).toBe(403);
       expect((await res.json()).error.code).toBe('bad-signature');
     }
     // Signed over other bytes: the same JSON re-serialised is not what was signed.
-    const res = await fetch(`${server.url}/api/v1/superdesk/items`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-superdesk-signature': signature(SECRET, JSON.stringify(JSON.parse(data))) },
-      body: data,
-    });
+    const res = await pushItem(server, data, signature(SECRET, JSON.stringify(JSON.parse(data))));
     expect(res.status).toBe(403);
     expect((await api(server, 'GET', `/api/v1/items/${encodeURIComponent(itemIdForUri(guid))}`)).status).toBe(404);
 
@@ -120,17 +122,11 @@ describe('Superdesk HTTP Push', () => {
 
   it('refuses an upload over MEDIA_MAX_BYTES, a file that is no image, and a media id that is a path', async () => {
     const upload = async (mediaId: string, bytes: Buffer, type: string) => {
-      const encoded = new Request('http://x/', { method: 'POST', body: (() => {
-        const form = new FormData();
-        form.append('media_id', mediaId);
-        form.append('media', new Blob([new Uint8Array(bytes)], { type }), 'file');
-        return form;
-      })() });
-      const body = Buffer.from(await encoded.arrayBuffer());
+      const encoded = await multipart({ media_id: mediaId, media: [new Blob([new Uint8Array(bytes)], { type }), 'file'] });
       const res = await fetch(`${server.url}/api/v1/superdesk/assets`, {
         method: 'POST',
-        headers: { 'content-type': encoded.headers.get('content-type') as string, 'x-superdesk-signature': signature(SECRET, body) },
-        body,
+        headers: { 'content-type': encoded.type, 'x-superdesk-signature': signature(SECRET, encoded.bytes) },
+        body: encoded.bytes,
       });
       return { status: res.status, body: await res.json() };
     };
@@ -153,13 +149,42 @@ describe('Superdesk HTTP Push', () => {
 
   it('refuses an item body over MAX_BODY_BYTES', async () => {
     const data = pythonDumps(superdeskItem(1, { guid: 'urn:big', body_html: `<p>${'x'.repeat(600_000)}</p>` }));
-    const res = await fetch(`${server.url}/api/v1/superdesk/items`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-superdesk-signature': signature(SECRET, data) },
-      body: data,
-    });
+    const res = await pushItem(server, data, signature(SECRET, data));
     expect(res.status).toBe(413);
     expect((await res.json()).error.code).toBe('payload-too-large');
+  });
+});
+
+describe('Superdesk signatures and bearer tokens', () => {
+  afterAll(cleanup);
+
+  it('count against one failure budget per address', async () => {
+    const server = await startServer({ env: { SUPERDESK_SECRET: SECRET, AUTH_FAILURES_PER_MINUTE: '3' } });
+    const data = pythonDumps(superdeskItem(1, { guid: 'urn:budget' }));
+    const push = (from: string, sig: string) =>
+      http(`${server.url}/api/v1/superdesk/items`, { method: 'POST', from, headers: { 'content-type': 'application/json', 'x-superdesk-signature': sig }, body: data });
+    const publish = (from: string, token: string) =>
+      http(`${server.url}/api/v1/items`, {
+        method: 'POST',
+        from,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(newItem()),
+      });
+
+    // Bad signatures spend the address's budget: then a bearer token is refused there too, even a valid one.
+    for (let i = 0; i < 3; i++) expect((await push('127.0.0.70', 'sha1=00')).status).toBe(403);
+    const refused = await publish('127.0.0.70', TOKEN);
+    expect(refused.status).toBe(429);
+    expect(refused.json().error.code).toBe('too-many-auth-failures');
+    // And the other way round: guessed tokens spend it, and a correct signature is refused.
+    for (let i = 0; i < 3; i++) expect((await publish('127.0.0.71', `guess-${i}-0123456789abcdef`)).status).toBe(403);
+    const signedButRefused = await push('127.0.0.71', signature(SECRET, data));
+    expect(signedButRefused.status).toBe(429);
+    expect(signedButRefused.json().error.message).toMatch(/retry with a valid signature/);
+    expect(Number(signedButRefused.headers['retry-after'])).toBeGreaterThan(0);
+    // An address that never failed: both work.
+    expect((await push('127.0.0.72', signature(SECRET, data))).status).toBe(201);
+    expect((await publish('127.0.0.72', TOKEN)).status).toBe(201);
   });
 });
 
@@ -172,7 +197,7 @@ describe('Superdesk endpoints without SUPERDESK_SECRET', () => {
 
   it('do not exist', async () => {
     const data = pythonDumps({ guid: 'urn:x', headline: 'x' });
-    const res = await fetch(`${server.url}/api/v1/superdesk/items`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-superdesk-signature': signature('', data) }, body: data });
+    const res = await pushItem(server, data, signature('', data));
     expect(res.status).toBe(404);
     expect((await fetch(`${server.url}/api/v1/superdesk/assets/a.jpg`)).status).toBe(404);
   });
