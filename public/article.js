@@ -1,14 +1,7 @@
 // The story page's article: the same markup the server renders
 // (itemPage in src/pages/reader.ts), built in the browser when a correction
 // arrives, and the withdrawal notice that replaces it after a kill.
-import { bylineText, el, sourceText, storyKicker, updateLine } from './render.js';
-import { absoluteTime } from './shared/time.js';
-
-function timeElement(iso) {
-  const time = el('time', undefined, absoluteTime(iso));
-  time.dateTime = iso;
-  return time;
-}
+import { bylineText, el, exactTimeElement, sourceText, storyKicker, updateLine } from './render.js';
 
 /** Replaces the article's content with the item's (a whole item, with its body). */
 export function renderArticle(article, item) {
@@ -19,10 +12,10 @@ export function renderArticle(article, item) {
   if (item.byline) meta.append(el('span', 'byline', bylineText(item.byline)));
   if (item.source) meta.append(el('span', 'source', sourceText(item.source)));
   const published = el('span', undefined, 'Published ');
-  published.append(timeElement(item.publishedAt));
+  published.append(exactTimeElement(item.publishedAt));
   meta.append(published);
   parts.push(meta);
-  if (item.version > 1) parts.push(updateLine(item, timeElement(item.updatedAt)));
+  if (item.version > 1) parts.push(updateLine(item, exactTimeElement(item.updatedAt)));
   if (item.image?.url) {
     const figure = el('figure', 'article-figure story-media');
     const img = el('img');

@@ -4,6 +4,7 @@
 import { createAnnouncer } from './announce.js';
 import { renderArticle, withdrawArticle } from './article.js';
 import { NewsClient } from './client.js';
+import { isAlert, priorityLabel } from './render.js';
 import { connectionIndicator } from './status.js';
 
 const main = document.getElementById('main');
@@ -15,7 +16,6 @@ let withdrawn = false;
 let priority = [...main.classList].find((name) => name.startsWith('priority-'))?.slice('priority-'.length);
 // The visible notice is not a live region: each change is spoken once, from these.
 const announcer = createAnnouncer(document.getElementById('announce-polite'), document.getElementById('announce-assertive'));
-const ALERTS = { flash: 'Flash', bulletin: 'Bulletin' };
 
 function tell(text, kind) {
   notice.textContent = text;
@@ -27,7 +27,7 @@ function correct(item) {
   if (withdrawn || item.version <= version) return;
   version = item.version;
   main.dataset.version = String(version);
-  const raised = ALERTS[item.priority] && !ALERTS[priority];
+  const raised = isAlert(item) && !isAlert({ priority });
   main.classList.replace(`priority-${priority}`, `priority-${item.priority}`);
   priority = item.priority;
   renderArticle(article, item);
@@ -35,7 +35,7 @@ function correct(item) {
   const text = `This story was updated${item.changeNote ? `: ${item.changeNote}` : '.'}`;
   tell(text, 'updated');
   // A story raised to flash or bulletin interrupts; any other correction waits its turn.
-  if (raised) announcer.alert(`${ALERTS[item.priority]}: ${item.headline}. ${text}`);
+  if (raised) announcer.alert(`${priorityLabel(item)}: ${item.headline}. ${text}`);
   else announcer.now(text);
 }
 

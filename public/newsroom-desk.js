@@ -3,7 +3,8 @@
 // this device), a confirmation before any flash goes out, the kill list, and
 // how many readers are connected per topic.
 import { request } from './newsroom-api.js';
-import { absoluteTime, relativeTime } from './render.js';
+import { parseTopics } from './newsroom-form.js';
+import { absoluteTime, el, timeElement } from './render.js';
 
 const TOPICS_KEY = 'newswire:desk-topics';
 const SINGLE_KEY = 'newswire:flash-single-key';
@@ -15,13 +16,6 @@ const READERS_EVERY_MS = 5_000;
 const READERS_SHOWN = 12;
 
 const $ = (id) => document.getElementById(id);
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function stored(key, fallback) {
   try {
@@ -40,18 +34,11 @@ function store(key, value) {
   }
 }
 
-/** Typing in a field, or a dialog open: a single-letter shortcut would steal the key. */
+/** Typing in a field: a single-letter shortcut would steal the key. */
 function typing(target) {
-  if (document.querySelector('dialog[open]')) return true;
   if (!(target instanceof Element)) return false;
   return Boolean(target.closest('input, textarea, select, [contenteditable=""], [contenteditable="true"]'));
 }
-
-const parseTopics = (text) =>
-  text
-    .split(',')
-    .map((topic) => topic.trim())
-    .filter(Boolean);
 
 /** Who killed it: the key's name from the audit trail, when one was recorded. */
 function killedBy(item) {
@@ -74,6 +61,8 @@ export function createDesk({ getToken, publish }) {
   const readersTotal = $('readers-total');
   let killedHeadlines = new Map(stored(KILLED_KEY, []));
   let lastReaders = null;
+  /** Kills already taken into the list, by id. */
+  const reported = new Set();
 
   flashTopics.value = stored(TOPICS_KEY, []).join(', ');
   // A single-letter shortcut can be set off by speech input or stray keys: it can be turned off (WCAG 2.1.4).
@@ -92,8 +81,8 @@ export function createDesk({ getToken, publish }) {
     const key = event.key.toLowerCase();
     const anywhere = event.altKey && event.shiftKey && !event.ctrlKey && !event.metaKey && (key === 'f' || event.code === 'KeyF');
     const bare = singleKey.checked && key === 'f' && !event.altKey && !event.ctrlKey && !event.metaKey && !event.shiftKey && !typing(event.target);
-    if (!anywhere && !bare) return;
-    if (anywhere && document.querySelector('dialog[open]')) return;
+    // An open dialog keeps its keys, whichever shortcut was pressed.
+    if ((!anywhere && !bare) || document.querySelector('dialog[open]')) return;
     event.preventDefault();
     focusFlash();
   });
@@ -179,18 +168,14 @@ export function createDesk({ getToken, publish }) {
 
   function renderReaders(counts) {
     readersTotal.textContent = `${counts.total} connected`;
-    const rows = Object.entries(counts.topics).slice(0, READERS_SHOWN);
-    const entries = [];
-    if (counts.everyTopic) entries.push(['every topic', counts.everyTopic]);
-    for (const [topic, count] of rows) entries.push([topic, count]);
-    readersList.replaceChildren(
-      ...entries.map(([topic, count]) => {
-        const item = el('li', 'readers-row');
-        item.append(el('span', 'readers-topic', topic), el('span', 'readers-count', String(count)));
-        return item;
-      }),
-    );
-    if (entries.length === 0) readersList.replaceChildren(el('li', 'readers-none', 'No reader connected.'));
+    const entries = Object.entries(counts.topics).slice(0, READERS_SHOWN);
+    if (counts.everyTopic) entries.unshift(['every topic', counts.everyTopic]);
+    const rows = entries.map(([topic, count]) => {
+      const item = el('li', 'readers-row');
+      item.append(el('span', 'readers-topic', topic), el('span', 'readers-count', String(count)));
+      return item;
+    });
+    readersList.replaceChildren(...(rows.length ? rows : [el('li', 'readers-none', 'No reader connected.')]));
   }
 
   setInterval(loadReaders, READERS_EVERY_MS);
@@ -215,10 +200,7 @@ export function createDesk({ getToken, publish }) {
     row.append(el('p', 'kill-headline', headline ?? item.id));
     row.append(el('p', 'kill-reason', item.reason));
     const meta = el('p', 'kill-meta');
-    const when = el('time', 'rel', relativeTime(item.updatedAt));
-    when.dateTime = item.updatedAt;
-    when.title = absoluteTime(item.updatedAt);
-    meta.append(el('span', undefined, 'Killed '), when);
+    meta.append(el('span', undefined, 'Killed '), timeElement(item.updatedAt, 'rel'));
     const by = killedBy(item);
     // Who killed it (the key's name from the audit trail); hidden for kills made before keys were recorded.
     const who = el('span', 'kill-by', by ? `by ${by}` : '');
@@ -264,6 +246,9 @@ export function createDesk({ getToken, publish }) {
     },
     /** An item was withdrawn (here or elsewhere): its headline is kept for the kill list. */
     killed(id, headline) {
+      // A kill made here is told twice (the server's answer, then the live event): the list is read once.
+      if (reported.has(id)) return;
+      reported.add(id);
       rememberKilled(id, headline);
       void loadKills();
     },

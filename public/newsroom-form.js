@@ -5,6 +5,14 @@ const TEXT_FIELDS = ['summary', 'url', 'language', 'source', 'byline'];
 
 const DATE_FIELDS = ['embargoUntil', 'expiresAt'];
 
+/** Comma-separated topics as typed, as the API's list (blanks dropped). */
+export function parseTopics(text) {
+  return text
+    .split(',')
+    .map((topic) => topic.trim())
+    .filter(Boolean);
+}
+
 /**
  * The form's values as the API's item input; empty optional fields are left
  * out. With the item being edited, a date left as loaded keeps its exact
@@ -14,10 +22,7 @@ export function readItem(form, original) {
   const value = (name) => form.elements.namedItem(name).value.trim();
   const item = {
     headline: value('headline'),
-    topics: value('topics')
-      .split(',')
-      .map((topic) => topic.trim())
-      .filter(Boolean),
+    topics: parseTopics(value('topics')),
     priority: form.elements.namedItem('priority').value || 'routine',
   };
   for (const name of TEXT_FIELDS) if (value(name)) item[name] = value(name);

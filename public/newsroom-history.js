@@ -2,15 +2,16 @@
 // made it (the key's name), when, its change note or reason, and the request
 // id, in a dialog opened from the recent list.
 import { describeFailure, NetworkError, request } from './newsroom-api.js';
-import { absoluteTime, el } from './render.js';
+import { el, exactTimeElement } from './render.js';
 
 const EVENTS = { published: 'Published', updated: 'Corrected', retracted: 'Withdrawn' };
 
-let dialog = null;
+/** The dialog and the parts each opening fills, made on first use. */
+let parts = null;
 
 function ensureDialog() {
-  if (dialog) return dialog;
-  dialog = el('dialog', 'dialog history-dialog');
+  if (parts) return parts;
+  const dialog = el('dialog', 'dialog history-dialog');
   dialog.id = 'history-dialog';
   dialog.setAttribute('aria-labelledby', 'history-title');
   const title = el('h2', undefined, 'History');
@@ -29,17 +30,15 @@ function ensureDialog() {
   actions.append(close);
   dialog.append(title, headline, status, list, actions);
   document.body.append(dialog);
-  return dialog;
+  parts = { dialog, headline, status, list };
+  return parts;
 }
 
 function versionRow(version) {
   const row = el('li', `history-version history-${version.event}`);
   row.dataset.version = String(version.version);
   const head = el('p', 'history-head');
-  head.append(el('strong', undefined, `v${version.version} ${EVENTS[version.event] ?? version.event}`), ' ');
-  const time = el('time', undefined, absoluteTime(version.at));
-  time.dateTime = version.at;
-  head.append(time);
+  head.append(el('strong', undefined, `v${version.version} ${EVENTS[version.event] ?? version.event}`), ' ', exactTimeElement(version.at));
   row.append(head);
   const who = el('p', 'history-by');
   if (version.by) {
@@ -69,14 +68,12 @@ export function historyButton(item) {
 
 /** Opens the dialog and loads the item's versions, newest first, with the editor's key. */
 export async function showHistory(item, token) {
-  const box = ensureDialog();
-  const status = box.querySelector('#history-status');
-  const list = box.querySelector('#history-list');
-  box.querySelector('#history-headline').textContent = item.headline;
+  const { dialog, headline, status, list } = ensureDialog();
+  headline.textContent = item.headline;
   list.replaceChildren();
   status.textContent = 'Loading…';
   status.dataset.tone = 'info';
-  if (!box.open) box.showModal();
+  if (!dialog.open) dialog.showModal();
   let response;
   try {
     response = await request('GET', `/api/v1/items/${encodeURIComponent(item.id)}/history`, { token });

@@ -115,7 +115,7 @@ function say(text, tone = 'ok') {
 /** After an action whose control is gone (a reset form, a closed dialog): focus lands on what happened. */
 function sayAndFocus(text, tone) {
   say(text, tone);
-  formStatus.focus({ preventScroll: false });
+  formStatus.focus();
 }
 
 /** What the button will do: publish, schedule, or (for a held item) save it or publish it now. */
@@ -670,7 +670,8 @@ async function publishFlash(input) {
     sayAndFocus(`Flash sent: “${item.headline}” (${item.topics.join(', ')}).`);
     return true;
   }
-  if (response.status === 401 || response.status === 403) {
+  // A key that may not send this (its action or topics) keeps its token: the reason shows by the flash.
+  if (tokenRefused(response)) {
     tokenProblem(describeFailure(response));
     return false;
   }

@@ -4,7 +4,7 @@ import { NewsClient } from './client.js';
 import { findCard, markFresh, remove, upsert } from './live-list.js';
 import { desktopAlerts } from './notify.js';
 import { pushAlerts } from './push.js';
-import { absoluteTime, dropExpired, guardImage, isAlert, itemHref, refreshTimes, relativeTime, storyCard, topicHref } from './render.js';
+import { absoluteTime, dropExpired, el, guardImage, isAlert, itemHref, refreshTimes, relativeTime, storyCard, topicHref, topicName } from './render.js';
 import { connectionIndicator } from './status.js';
 
 const LABEL = { flash: 'Flash', bulletin: 'Bulletin' };
@@ -144,21 +144,22 @@ function leftThisPage(item) {
 }
 
 const sectionList = document.querySelector('nav.sections ul');
+/** Topics the section links name: read once from the first paint, then kept here. */
+const linkedTopics = new Set(sectionList ? [...sectionList.querySelectorAll('a[data-topic]')].map((link) => link.dataset.topic) : []);
 
 /** A story in a topic the section links do not name yet: link it (the server's next render ranks it). */
 function linkNewTopics(item) {
   if (!sectionList) return;
-  const named = new Set([...sectionList.querySelectorAll('a[data-topic]')].map((link) => link.dataset.topic));
   for (const topic of item.topics) {
-    if (named.has(topic) || sectionList.children.length >= MAX_SECTION_LINKS + 1) continue;
-    const link = document.createElement('a');
+    // One more than the topics: the first link is "All news".
+    if (linkedTopics.has(topic) || sectionList.children.length >= MAX_SECTION_LINKS + 1) continue;
+    const link = el('a', undefined, topicName(topic));
     link.href = topicHref(topic);
     link.dataset.topic = topic;
-    link.textContent = topic.replaceAll('-', ' ');
-    const entry = document.createElement('li');
+    const entry = el('li');
     entry.append(link);
     sectionList.append(entry);
-    named.add(topic);
+    linkedTopics.add(topic);
   }
 }
 

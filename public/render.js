@@ -9,6 +9,11 @@ export { absoluteTime, bylineText, relativeTime, sourceText };
 
 const LABELS = { flash: 'Flash', bulletin: 'Bulletin', urgent: 'Urgent' };
 
+/** "Flash", "Bulletin" or "Urgent"; none for a routine item. */
+export function priorityLabel(item) {
+  return LABELS[item.priority];
+}
+
 /** Flash and bulletin interrupt; the rest wait their turn. */
 export function isAlert(item) {
   return item.priority === 'flash' || item.priority === 'bulletin';
@@ -16,6 +21,11 @@ export function isAlert(item) {
 
 export function topicHref(topic) {
   return `/?topics=${encodeURIComponent(topic)}`;
+}
+
+/** A topic slug as readers see it (src/pages/cards.ts topicName). */
+export function topicName(topic) {
+  return topic.replaceAll('-', ' ');
 }
 
 export function itemHref(item) {
@@ -30,10 +40,18 @@ export function el(tag, className, text) {
   return node;
 }
 
-function timeElement(iso, className) {
+/** A relative time ("5 min ago") with the exact one as its title. */
+export function timeElement(iso, className) {
   const time = el('time', className, relativeTime(iso));
   time.dateTime = iso;
   time.title = absoluteTime(iso);
+  return time;
+}
+
+/** An exact time, as the story page and an item's history show it. */
+export function exactTimeElement(iso) {
+  const time = el('time', undefined, absoluteTime(iso));
+  time.dateTime = iso;
   return time;
 }
 
@@ -67,10 +85,10 @@ export function guardImage(img) {
 /** The line above a headline: the priority label (flash, bulletin, urgent), then a link per topic. */
 export function storyKicker(item) {
   const kicker = el('p', 'story-kicker');
-  const label = LABELS[item.priority];
+  const label = priorityLabel(item);
   if (label) kicker.append(el('span', `label label-${item.priority}`, label));
   for (const topic of item.topics) {
-    const link = el('a', 'topic', topic.replaceAll('-', ' '));
+    const link = el('a', 'topic', topicName(topic));
     link.href = topicHref(topic);
     kicker.append(link);
   }

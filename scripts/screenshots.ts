@@ -9,11 +9,13 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from '../test/browser/browser.ts';
-import { seed, seedStory } from '../test/browser/seed.ts';
+import { launchBrowser, newViewContext, waitForLiveIfConnected } from '../test/browser/browser.ts';
+import { openFlashConfirmation, showFieldErrors } from '../test/browser/console-states.ts';
+import { seedStory, seedWithCorrection } from '../test/browser/seed.ts';
 import { api, cleanup, startServer, type TestServer } from '../test/support/server.ts';
 
 const OUT = fileURLToPath(new URL('../docs/screenshots', import.meta.url));
+const LIVE_TIMEOUT_MS = 15_000;
 
 const VARIANTS = [
   { device: 'desktop', scheme: 'light', viewport: { width: 1280, height: 860 }, isMobile: false },
@@ -30,9 +32,7 @@ const ALIASES: Record<string, string> = {
 };
 
 async function sampleStories(server: TestServer): Promise<void> {
-  await seed(server);
-  await api(server, 'POST', '/api/v1/items', seedStory.publish);
-  await api(server, 'PUT', `/api/v1/items/${seedStory.update.id}`, seedStory.update);
+  await seedWithCorrection(server);
   await api(server, 'POST', '/api/v1/items', {
     id: 'sample-killed',
     headline: 'Minister to resign over expenses claims, sources say',
@@ -59,23 +59,10 @@ async function shot(page: Page, name: string, written: string[]): Promise<void> 
   written.push(file);
 }
 
-async function waitLive(page: Page): Promise<void> {
-  if (await page.locator('#connection').count()) await page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 });
-}
-
 async function capture(browser: Browser, server: TestServer, written: string[]): Promise<void> {
   for (const variant of VARIANTS) {
     const suffix = `${variant.device}-${variant.scheme}`;
-    const context = await browser.newContext({
-      viewport: variant.viewport,
-      isMobile: variant.isMobile,
-      hasTouch: variant.isMobile,
-      colorScheme: variant.scheme,
-      reducedMotion: 'reduce',
-      deviceScaleFactor: 1,
-      locale: 'en-GB',
-      timezoneId: 'UTC',
-    });
+    const context = await newViewContext(browser, { viewport: variant.viewport, isMobile: variant.isMobile, colorScheme: variant.scheme, reducedMotion: 'reduce' });
     const page = await context.newPage();
     try {
       const pages: [string, string][] = [
@@ -88,12 +75,12 @@ async function capture(browser: Browser, server: TestServer, written: string[]):
       ];
       for (const [state, path] of pages) {
         await page.goto(`${server.url}${path}`);
-        await waitLive(page);
+        await waitForLiveIfConnected(page, LIVE_TIMEOUT_MS);
         await shot(page, `${state}-${suffix}`, written);
       }
 
       await page.goto(`${server.url}/newsroom`);
-      await waitLive(page);
+      await waitForLiveIfConnected(page, LIVE_TIMEOUT_MS);
       await page.locator('#recent-list > li').first().waitFor();
       await shot(page, `newsroom-token-${suffix}`, written);
       await page.locator('#token').fill(server.token);
@@ -103,17 +90,11 @@ async function capture(browser: Browser, server: TestServer, written: string[]):
       await page.evaluate(() => window.scrollTo(0, 0));
       await shot(page, `newsroom-${suffix}`, written);
 
-      await page.locator('#f-topics').fill('Not A Topic');
-      await page.locator('#submit').click();
-      await page.locator('#error-summary').waitFor();
+      await showFieldErrors(page, 'Not A Topic');
       await shot(page, `newsroom-errors-${suffix}`, written);
       await page.locator('#clear').click();
 
-      await page.keyboard.press('Alt+Shift+F');
-      await page.keyboard.type('Central bank raises interest rates by half a point');
-      await page.locator('#flash-topics').fill('business, markets');
-      await page.locator('#flash-headline').press('Enter');
-      await page.locator('#flash-dialog[open]').waitFor();
+      await openFlashConfirmation(page, 'Central bank raises interest rates by half a point', 'business, markets');
       await shot(page, `newsroom-flash-confirm-${suffix}`, written);
       await page.keyboard.press('Escape');
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { eventLine, itemDetails, itemLine } from './format.js';
+import { itemDetails, itemLine } from './format.js';
 import { CliError, call, callWithRetries, EXIT, usageError } from './http.js';
 import { tail } from './tail.js';
 
@@ -456,8 +456,6 @@ const COMMANDS = {
       cursorFile: options.values['cursor-file'] ?? null,
       json: Boolean(options.values.json) || options.json,
       io,
-      eventLine,
-      itemLine,
     });
   },
 

@@ -3,6 +3,7 @@
 // cursor after a drop and drops anything it has seen already.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { NewsClient } from '../../public/client.js';
+import { eventLine, itemLine } from './format.js';
 import { EXIT, usageError } from './http.js';
 
 /**
@@ -13,8 +14,6 @@ import { EXIT, usageError } from './http.js';
  * @property {string | null} cursorFile
  * @property {boolean} json
  * @property {import('./main.js').Io} io
- * @property {(frame: any) => string} eventLine
- * @property {(item: any) => string} itemLine
  */
 
 /** Node 22 has a WebSocket of its own; Node 20 uses the `ws` package the server depends on. */
@@ -72,14 +71,14 @@ export async function tail(options) {
     topics: options.topics,
     cursor,
     onEvent(frame) {
-      out(options.json ? JSON.stringify(frame) : options.eventLine(frame));
+      out(options.json ? JSON.stringify(frame) : eventLine(frame));
       keep();
     },
     onReset(frame) {
       if (options.json) out(JSON.stringify(frame));
       else {
         out(`-- the stream could not resume (${frame.reason}): the latest ${frame.items.length} items --`);
-        for (const item of frame.items) out(options.itemLine(item));
+        for (const item of frame.items) out(itemLine(item));
         out('-- live --');
       }
       keep();

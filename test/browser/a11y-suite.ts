@@ -2,12 +2,13 @@
 // light and dark, on a desktop and on a phone. Serious and critical
 // violations fail the test, each named with its targets. Two files run it,
 // the reader's pages and the console's states, so each stays short.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, cleanup, startServer, type TestServer } from '../support/server.ts';
 import { axeFindings, describeFindings } from './axe.ts';
-import { launchBrowser } from './browser.ts';
-import { seed, seedStory } from './seed.ts';
+import { launchBrowser, newViewContext, waitForLiveIfConnected } from './browser.ts';
+import { openFlashConfirmation, showFieldErrors } from './console-states.ts';
+import { seedStory, seedWithCorrection } from './seed.ts';
 
 /**
  * Light runs every rule. The dark scheme changes colours only (the same
@@ -29,9 +30,7 @@ export function accessibilitySuite(part: 'pages' | 'console'): void {
 
     beforeAll(async () => {
       [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-      await seed(server);
-      await api(server, 'POST', '/api/v1/items', seedStory.publish);
-      await api(server, 'PUT', `/api/v1/items/${seedStory.update.id}`, seedStory.update);
+      await seedWithCorrection(server);
       await api(server, 'POST', '/api/v1/items', {
         id: 'a11y-flash',
         headline: 'Parliament dissolved; general election called for next month',
@@ -73,22 +72,14 @@ export function accessibilitySuite(part: 'pages' | 'console'): void {
 
     for (const view of VIEWS) {
       it(`${view.name}: ${part === 'pages' ? 'reader pages and stories' : 'the console in every state'}`, async () => {
-        const context: BrowserContext = await browser.newContext({
-          viewport: view.viewport,
-          isMobile: view.isMobile,
-          hasTouch: view.isMobile,
-          colorScheme: view.colorScheme,
-          deviceScaleFactor: 1,
-          locale: 'en-GB',
-          timezoneId: 'UTC',
-        });
+        const context = await newViewContext(browser, view);
         const page = await context.newPage();
         page.on('pageerror', (error) => problems.push(`${view.name} pageerror: ${error.message}`));
         const failures: string[] = [];
         try {
           for (const [state, path] of part === 'pages' ? READER_PAGES : []) {
             await page.goto(`${server.url}${path}`);
-            if (await page.locator('#connection').count()) await page.locator('#connection[data-state="live"]').waitFor();
+            await waitForLiveIfConnected(page);
             failures.push(...(await check(page, `${view.name} ${state} (${path})`, view.rules)));
           }
 
@@ -100,17 +91,11 @@ export function accessibilitySuite(part: 'pages' | 'console'): void {
           await page.locator('#token').fill(server.token);
           await page.locator('#token').press('Enter');
           await page.locator('#token-panel').waitFor({ state: 'hidden' });
-          await page.locator('#f-topics').fill('NOT A TOPIC');
-          await page.locator('#submit').click();
-          await page.locator('#error-summary').waitFor();
+          await showFieldErrors(page, 'NOT A TOPIC');
           failures.push(...(await check(page, `${view.name} console with field errors`, view.rules)));
 
           await page.locator('#clear').click();
-          await page.keyboard.press('Alt+Shift+F');
-          await page.keyboard.type('Central bank raises rates by half a point');
-          await page.locator('#flash-topics').fill('business');
-          await page.locator('#flash-headline').press('Enter');
-          await page.locator('#flash-dialog[open]').waitFor();
+          await openFlashConfirmation(page, 'Central bank raises rates by half a point', 'business');
           failures.push(...(await check(page, `${view.name} flash confirmation`, view.rules)));
           await page.keyboard.press('Escape');
           await page.locator('#flash-dialog').waitFor({ state: 'hidden' });

@@ -38,24 +38,34 @@ export interface WatchedPage {
   close(): Promise<void>;
 }
 
-export interface OpenOptions {
+export interface ViewOptions {
   viewport?: { width: number; height: number };
-  /** Console errors that are expected in this test (matched as substrings). */
-  allow?: string[];
   colorScheme?: 'light' | 'dark';
   isMobile?: boolean;
+  reducedMotion?: 'reduce' | 'no-preference';
 }
 
-export async function openPage(browser: Browser, url: string, options: OpenOptions = {}): Promise<WatchedPage> {
-  const context = await browser.newContext({
+export interface OpenOptions extends ViewOptions {
+  /** Console errors that are expected in this test (matched as substrings). */
+  allow?: string[];
+}
+
+/** A context as a reader's device: a desktop or a phone (with touch), light or dark, British English, UTC. */
+export function newViewContext(browser: Browser, options: ViewOptions = {}): Promise<BrowserContext> {
+  return browser.newContext({
     viewport: options.viewport ?? { width: 1280, height: 900 },
     colorScheme: options.colorScheme ?? 'light',
     isMobile: options.isMobile ?? false,
     hasTouch: options.isMobile ?? false,
+    ...(options.reducedMotion ? { reducedMotion: options.reducedMotion } : {}),
     deviceScaleFactor: 1,
     locale: 'en-GB',
     timezoneId: 'UTC',
   });
+}
+
+export async function openPage(browser: Browser, url: string, options: OpenOptions = {}): Promise<WatchedPage> {
+  const context = await newViewContext(browser, options);
   const page = await context.newPage();
   const problems: string[] = [];
   const dialogs: string[] = [];
@@ -81,6 +91,11 @@ export async function openPage(browser: Browser, url: string, options: OpenOptio
 /** Waits until the page's connection indicator says `state`. */
 export async function waitForState(page: Page, state: string, timeout = 10_000): Promise<void> {
   await page.locator(`#connection[data-state="${state}"]`).waitFor({ timeout });
+}
+
+/** Waits for a live connection on a page that has one (a refused or missing page has none). */
+export async function waitForLiveIfConnected(page: Page, timeout?: number): Promise<void> {
+  if (await page.locator('#connection').count()) await page.locator('#connection[data-state="live"]').waitFor({ timeout });
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, cleanup, startServer, type TestServer } from '../support/server.ts';
 import { launchBrowser, openPage, screenshot, type WatchedPage, waitForState } from './browser.ts';
-import { seed, seedStory } from './seed.ts';
+import { seedWithCorrection } from './seed.ts';
 
 describe('newsroom console', () => {
   let server: TestServer;
@@ -16,9 +16,7 @@ describe('newsroom console', () => {
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-    await seed(server);
-    await api(server, 'POST', '/api/v1/items', seedStory.publish);
-    await api(server, 'PUT', `/api/v1/items/${seedStory.update.id}`, seedStory.update);
+    await seedWithCorrection(server);
     // 4xx answers are expected here (field errors, a wrong token); the browser logs them.
     console_ = await openPage(browser, `${server.url}/newsroom`, {
       viewport: { width: 1600, height: 1000 },

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, cleanup, newItem, publishOk, startServer, type TestServer } from '../support/server.ts';
 import { launchBrowser, openPage, screenshot, type WatchedPage, waitForState } from './browser.ts';
-import { seed, seedStory } from './seed.ts';
+import { seedStory, seedWithCorrection } from './seed.ts';
 
 const HOSTILE = `<script>window.__pwned = 'script'</script><img src=x onerror="window.__pwned='img';alert(1)"> & "quotes"`;
 
@@ -19,9 +19,7 @@ describe('reader page', () => {
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-    await seed(server);
-    await api(server, 'POST', '/api/v1/items', seedStory.publish);
-    await api(server, 'PUT', `/api/v1/items/${seedStory.update.id}`, seedStory.update);
+    await seedWithCorrection(server);
     // One story carries an image on a host that does not resolve here: the page must hide it, not break.
     reader = await openPage(browser, `${server.url}/`, { allow: ['ERR_NAME_NOT_RESOLVED'] });
     page = reader.page;

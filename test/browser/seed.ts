@@ -50,3 +50,10 @@ export async function seed(server: TestServer, stories: Record<string, any>[] = 
     if (res.status !== 201 && res.status !== 200) throw new Error(`seed failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
 }
+
+/** The wire, plus the lead story published and then corrected (a story with an update). */
+export async function seedWithCorrection(server: TestServer): Promise<void> {
+  await seed(server);
+  await api(server, 'POST', '/api/v1/items', seedStory.publish);
+  await api(server, 'PUT', `/api/v1/items/${seedStory.update.id}`, seedStory.update);
+}

@@ -59,6 +59,18 @@ describe('newsroom console with a scoped key', () => {
     await keptToken();
   });
 
+  it('refuses a flash into a topic the desk does not own beside the flash, and keeps the key', async () => {
+    await page.locator('#flash-headline').fill('Parliament dissolved');
+    await page.locator('#flash-topics').fill('politics');
+    await page.locator('#flash-form button[type="submit"]').click();
+    await page.locator('#flash-dialog[open]').waitFor();
+    await page.locator('#flash-confirm-send').click();
+    const error = page.locator('#flash-error');
+    await error.waitFor({ state: 'visible' });
+    expect(await error.textContent()).toMatch(/may not do this.*"politics"/);
+    await keptToken();
+  });
+
   it('says clearly that the key may not withdraw, and keeps the key', async () => {
     const row = page.locator(`#recent-list > li[data-id="${story.id}"]`);
     await row.locator('button[data-action="withdraw"]').click();
