@@ -2,7 +2,7 @@
 // answer again and writes nothing; another body gets a 409; keys belong to
 // the publisher key that used them, and outlive a restart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, cleanup, newItem, startServer, TOKEN, type TestServer } from '../support/server.ts';
+import { api, cleanup, newItem, publishOk, startServer, TOKEN, type TestServer } from '../support/server.ts';
 import { seqOf } from '../support/ws.ts';
 
 const OTHER_TOKEN = 'second-publisher-token-9876543210';
@@ -18,9 +18,7 @@ let n = 0;
 const keyed = () => ({ 'idempotency-key': `retry-test-${process.pid}-${Date.now()}-${++n}` });
 /** The seq a fresh publish takes: how many events were appended since a cursor. */
 async function nextSeq(): Promise<number> {
-  const res = await api(server, 'POST', '/api/v1/items', newItem());
-  expect(res.status).toBe(201);
-  return seqOf(res.body.cursor);
+  return seqOf((await publishOk(server)).cursor);
 }
 
 describe('Idempotency-Key on POST /api/v1/items', () => {

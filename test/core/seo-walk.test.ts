@@ -7,14 +7,12 @@ import type { Runtime } from '../../src/app.ts';
 import { contentHash, itemInputSchema, toItemContent } from '../../src/domain/item.ts';
 import { walkLive } from '../../src/seo/sitemaps.ts';
 import { startInProcess } from '../support/in-process.ts';
-import { cleanup, tempDir } from '../support/server.ts';
+import { cleanup } from '../support/server.ts';
 
 let runtime: Runtime;
 
 beforeAll(async () => {
-  const dataDir = tempDir();
-  const backend = process.env.TEST_BACKEND === 'redis' ? await (await import('../support/backend.ts')).redisBackendEnv(dataDir) : {};
-  ({ runtime } = await startInProcess({ DATA_DIR: dataDir, ...backend }));
+  ({ runtime } = await startInProcess({}));
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { parseStringPromise } from 'xml2js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metric } from '../support/metrics.ts';
 import { api, cleanup, newItem, publishOk, startServer, type TestServer } from '../support/server.ts';
+import { until } from '../support/wait.ts';
 
 const BASE = 'https://news.example.org';
 const HOSTILE = `Minister's "plan" </script><script>window.__pwned=1</script> & <b>more</b>`;
@@ -63,6 +64,9 @@ async function newsEntries(): Promise<Map<string, any>> {
 }
 
 const builds = (kind: 'all' | 'news') => metric(server, `newswire_sitemap_builds_total{sitemap="${kind}"}`);
+
+/** Until the clock is past `iso`, so that a correction made now has a later time than it. */
+const pastMillisecond = (iso: string) => until(() => Date.now() > Date.parse(iso), `the clock past ${iso}`, 1_000, 1);
 
 describe('story pages', () => {
   it('carry NewsArticle JSON-LD with the required and recommended properties, escaped', async () => {
@@ -140,7 +144,7 @@ describe('story pages', () => {
   it('change dateModified with a correction, and keep datePublished', async () => {
     const { item } = await publishOk(server, { headline: 'First version' });
     const [before] = jsonLd(await page(item.id));
-    await new Promise((resolve) => setTimeout(resolve, 5)); // a later millisecond for the correction
+    await pastMillisecond(item.updatedAt);
     const corrected = await api(server, 'PUT', `/api/v1/items/${item.id}`, { ...newItem({ id: item.id, headline: 'Corrected version' }), changeNote: 'Name spelt right' });
     expect(corrected.status).toBe(200);
     const html = await page(item.id);
@@ -186,7 +190,7 @@ describe('sitemaps', () => {
     expect(news['news:publication_date'][0]).toBe(item.publishedAt);
     expect(news['news:title'][0]).toBe('Sitemap story & "friends"');
 
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await pastMillisecond(item.updatedAt);
     const corrected = await api(server, 'PUT', `/api/v1/items/${item.id}`, newItem({ id: item.id, headline: 'Sitemap story, corrected', language: 'fr' }));
     expect(corrected.status).toBe(200);
     expect((await sitemapUrls()).get(url)).toBe(corrected.body.item.updatedAt);

@@ -6,30 +6,20 @@
 // the production install is made by copying, out of node_modules, the
 // packages package.json's dependencies resolve to: the set `npm ci
 // --omit=dev` installs in the Dockerfile.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, newItem, tempDir, TOKEN } from '../support/server.ts';
-import { until } from '../support/wait.ts';
+import { cleanup, newItem, startServer, type TestServer, tempDir, TOKEN } from '../support/server.ts';
 import { TestClient } from '../support/ws.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 let app: string;
-let child: ChildProcess | undefined;
-let url = '';
-let output = '';
+let server: TestServer;
 
-afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-  await cleanup();
-});
+afterAll(cleanup);
 
 /**
  * Every production dependency's folder, relative to node_modules (nested ones
@@ -72,32 +62,11 @@ beforeAll(async () => {
     cpSync(from, join(app, 'node_modules', pkg), { recursive: true, filter: (path) => !path.startsWith(join(from, 'node_modules')) });
   }
 
-  const data = tempDir();
-  child = spawn(process.execPath, ['dist/main.js'], {
-    cwd: app,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: data,
-      PUBLISHER_TOKENS: TOKEN,
-      PUBLIC_URL: 'http://127.0.0.1',
-      SHUTDOWN_GRACE_SECONDS: '3',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  server = await startServer({
+    command: { args: ['dist/main.js'], cwd: app },
+    env: { NODE_ENV: 'production', PUBLIC_URL: 'http://127.0.0.1' },
+    startTimeoutMs: 60_000,
   });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const port = await until(
-    () => {
-      if (child?.exitCode !== null) throw new Error(`the production build exited:\n${output}`);
-      return /"port":(\d+).*"msg":"listening"/.exec(output)?.[1];
-    },
-    'the production build to listen',
-    60_000,
-  );
-  url = `http://127.0.0.1:${port}`;
 }, 300_000);
 
 describe('production build (node dist/main.js, production dependencies only)', () => {
@@ -112,10 +81,11 @@ describe('production build (node dist/main.js, production dependencies only)', (
   });
 
   it('answers health, publishes, serves the feed, pages and assets, and welcomes a WebSocket', async () => {
+    const { url } = server;
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
-    const client = await TestClient.connect(`${url.replace('http', 'ws')}/ws`);
+    const client = await TestClient.connect(server.wsUrl);
     const welcome = await client.waitForType('welcome');
     expect(welcome.cursor).toMatch(/-0$/);
 
@@ -139,12 +109,10 @@ describe('production build (node dist/main.js, production dependencies only)', (
     expect((await fetch(`${url}/assets/client.js`)).status).toBe(200);
     expect((await fetch(`${url}/assets/shared/time.js`)).status).toBe(200);
     // The push encryption worker (a plain .js file beside the compiled ones) loads.
-    expect(output).not.toMatch(/push encryption worker/);
+    expect(server.output()).not.toMatch(/push encryption worker/);
   });
 
   it('drains on SIGTERM and exits 0', async () => {
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
-    child?.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await server.stop()).toBe(0);
   });
 });

@@ -2,7 +2,8 @@
 // an item's events, its history still lists every version with its key, and
 // its story page every update. On the embedded store and on a real redis-server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, stopAllRedis } from '../support/redis.ts';
+import { STORES, storeEnv } from '../support/backend.ts';
+import { stopAllRedis } from '../support/redis.ts';
 import { api, cleanup, newItem, publishOk, startServer, type TestServer } from '../support/server.ts';
 import { TestClient } from '../support/ws.ts';
 
@@ -11,19 +12,11 @@ afterAll(async () => {
   await stopAllRedis();
 });
 
-type Backend = 'sqlite' | 'redis';
-
-async function backendEnv(backend: Backend): Promise<Record<string, string>> {
-  if (backend === 'sqlite') return {};
-  const redis = await startRedis({ appendOnly: false });
-  return { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `retention${process.pid}` };
-}
-
-describe.each<Backend>(['sqlite', 'redis'])('history and retention (%s)', (backend) => {
+describe.each(STORES)('history and retention (%s)', (backend) => {
   let server: TestServer;
   let env: Record<string, string>;
   beforeAll(async () => {
-    env = await backendEnv(backend);
+    env = await storeEnv(backend, `retention${process.pid}`);
     server = await startServer({ env });
   });
 

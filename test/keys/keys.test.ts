@@ -5,7 +5,8 @@
 // retention: history-retention.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../support/http.ts';
-import { startRedis, stopAllRedis } from '../support/redis.ts';
+import { STORES, storeEnv } from '../support/backend.ts';
+import { stopAllRedis } from '../support/redis.ts';
 import { api, cleanup, newItem, publishOk, startServer, type TestServer } from '../support/server.ts';
 import { until } from '../support/wait.ts';
 
@@ -14,14 +15,6 @@ afterAll(async () => {
   await stopAllRedis();
 });
 
-type Backend = 'sqlite' | 'redis';
-
-async function backendEnv(backend: Backend): Promise<Record<string, string>> {
-  if (backend === 'sqlite') return {};
-  const redis = await startRedis({ appendOnly: false });
-  return { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `keys${process.pid}` };
-}
-
 /** Makes a key through the API with the server's admin token; returns its record and token. */
 async function makeKey(server: TestServer, body: Record<string, unknown>): Promise<{ key: Record<string, any>; token: string }> {
   const res = await api(server, 'POST', '/api/v1/keys', body);
@@ -29,12 +22,12 @@ async function makeKey(server: TestServer, body: Record<string, unknown>): Promi
   return res.body as { key: Record<string, any>; token: string };
 }
 
-describe.each<Backend>(['sqlite', 'redis'])('publisher keys and history (%s)', (backend) => {
+describe.each(STORES)('publisher keys and history (%s)', (backend) => {
   let server: TestServer;
   let env: Record<string, string>;
   const tokensMade: string[] = [];
   beforeAll(async () => {
-    env = { ...(await backendEnv(backend)), AUTH_FAILURES_PER_MINUTE: '100' };
+    env = { ...(await storeEnv(backend, `keys${process.pid}`)), AUTH_FAILURES_PER_MINUTE: '100' };
     server = await startServer({ env });
   });
 

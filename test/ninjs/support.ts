@@ -53,6 +53,20 @@ export function pythonDumps(value: unknown): string {
 }
 const pyString = (value: string) => JSON.stringify(value).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
+/**
+ * A multipart body as a browser (or Superdesk) encodes it, with its content
+ * type; a file is a Blob, or a Blob and its file name.
+ */
+export async function multipart(fields: Record<string, string | Blob | [Blob, string]>): Promise<{ bytes: Buffer<ArrayBuffer>; type: string }> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    if (Array.isArray(value)) form.append(name, value[0], value[1]);
+    else form.append(name, value);
+  }
+  const encoded = new Request('http://localhost/', { method: 'POST', body: form });
+  return { bytes: Buffer.from(await encoded.arrayBuffer()), type: encoded.headers.get('content-type') as string };
+}
+
 export interface PushLog {
   method: string;
   url: string;
@@ -84,14 +98,13 @@ export async function superdeskTransmit(
     log.push({ method: 'GET', url: `${assetsUrl}/${rendition.media}`, status: check.status, body: await check.json() });
     if (check.status !== 200 && check.status !== 404) throw new Error(`Error querying the assets service ${assetsUrl}`);
     if (check.status === 200) continue;
-    const form = new FormData();
-    form.append('media_id', rendition.media);
-    form.append('media', new Blob([new Uint8Array(files[rendition.media] as Buffer)], { type: rendition.mimetype }), rendition.media);
-    const encoded = new Request(assetsUrl, { method: 'POST', body: form });
-    const bytes = Buffer.from(await encoded.arrayBuffer());
+    const { bytes, type } = await multipart({
+      media_id: rendition.media,
+      media: [new Blob([new Uint8Array(files[rendition.media] as Buffer)], { type: rendition.mimetype }), rendition.media],
+    });
     const upload = await fetch(assetsUrl, {
       method: 'POST',
-      headers: { 'content-type': encoded.headers.get('content-type') as string, 'x-superdesk-signature': signature(secret, bytes) },
+      headers: { 'content-type': type, 'x-superdesk-signature': signature(secret, bytes) },
       body: bytes,
     });
     log.push({ method: 'POST', url: assetsUrl, status: upload.status, body: await upload.json() });

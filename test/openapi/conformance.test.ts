@@ -6,9 +6,9 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenApiDocument } from '../../src/api/openapi.ts';
-import { cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { cleanup, newItem, startServer, TOKEN, type TestServer } from '../support/server.ts';
 import { until } from '../support/wait.ts';
-import { PNG, signature } from '../ninjs/support.ts';
+import { multipart, PNG, signature } from '../ninjs/support.ts';
 import { Conformance, request } from './conform.ts';
 
 const SECOND_TOKEN = 'second-publisher-token-0123456789';
@@ -42,7 +42,7 @@ let conform: Conformance;
 beforeAll(async () => {
   server = await startServer({
     env: {
-      PUBLISHER_TOKENS: `test-publisher-token-0123456789,${SECOND_TOKEN}`,
+      PUBLISHER_TOKENS: `${TOKEN},${SECOND_TOKEN}`,
       MAX_BODY_BYTES: '16384',
       PUBLISH_RATE_PER_MINUTE: String(RATE),
       AUTH_FAILURES_PER_MINUTE: String(AUTH_FAILURES),
@@ -379,13 +379,6 @@ describe('publisher keys, history, ninjs, Superdesk and media answer as document
     const response = await fetch(`${server.url}${path}`, { method, headers, body: typeof body === 'string' ? body : body && new Uint8Array(body) });
     const text = await response.text();
     return { status: response.status, body: conform.check(method, template, { status: response.status, headers: response.headers, text }) as any };
-  }
-  /** A multipart body as a browser (or Superdesk) encodes it, with its content type. */
-  async function multipart(fields: Record<string, string | Blob>): Promise<{ bytes: Buffer; type: string }> {
-    const form = new FormData();
-    for (const [name, value] of Object.entries(fields)) form.append(name, value);
-    const encoded = new Request('http://localhost/', { method: 'POST', body: form });
-    return { bytes: Buffer.from(await encoded.arrayBuffer()), type: encoded.headers.get('content-type') as string };
   }
 
   it('Superdesk assets and media: 200, 201, 304, 400 (media id, multipart, fields), 403, 404, 413, 415', async () => {

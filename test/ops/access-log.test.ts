@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { http } from '../support/http.ts';
-import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { api, cleanup, logLines, newItem, startServer, type TestServer } from '../support/server.ts';
 import { until } from '../support/wait.ts';
 
 interface AccessLine {
@@ -24,12 +24,7 @@ interface AccessLine {
 }
 
 function accessLines(server: TestServer): AccessLine[] {
-  return server
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as AccessLine)
-    .filter((line) => line.log === 'access');
+  return (logLines(server) as AccessLine[]).filter((line) => line.log === 'access');
 }
 
 const lineWith = (server: TestServer, id: string, msg = 'request') => () =>

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotOf } from '../../src/store/redis-target.ts';
 import { metric } from '../support/metrics.ts';
-import { publishAcknowledged, readLog, startRedisCluster, stopRedisNodes, type TestCluster } from '../support/redis-ha.ts';
+import { publishAcknowledged, publishStream, readLog, startRedisCluster, stopRedisNodes, type TestCluster } from '../support/redis-ha.ts';
 import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
 import { until } from '../support/wait.ts';
 import { seqOf, TestClient } from '../support/ws.ts';
@@ -75,19 +75,11 @@ describe('Redis Cluster', () => {
   it('survives a failover of the slot primary with every acknowledged item', { timeout: 60_000 }, async () => {
     const clients = await Promise.all(servers.map((server) => TestClient.connect(server.wsUrl)));
     await Promise.all(clients.map((client) => client.waitForType('welcome')));
-    const acknowledged: string[] = [];
-    const refusals: string[] = [];
-    let n = 0;
-    const publishSome = async (count: number) => {
-      for (let i = 0; i < count; i++) {
-        const item = newItem({ topics: ['world'] });
-        await publishAcknowledged(servers[n++ % 2] as TestServer, item, refusals);
-        acknowledged.push(item.id);
-      }
-    };
-    await publishSome(10);
+    const stream = publishStream(servers);
+    const { acknowledged, refusals } = stream;
+    await stream.publish(10);
     const owner = await cluster.ownerOf(slotOf(TAGGED));
-    const during = publishSome(20);
+    const during = stream.publish(20);
     await owner.kill();
     await during;
 
@@ -115,14 +107,17 @@ describe('Redis Cluster', () => {
 
   it('subscribes again on the new owner when the primary of the slot hands over alive', { timeout: 30_000 }, async () => {
     const owner = await cluster.ownerOf(slotOf(TAGGED));
+    // One connection per node for the whole wait, not one per poll.
+    const admins = new Map(cluster.nodes.filter((node) => node !== owner).map((node) => [node, node.admin()]));
     const replica = await until(async () => {
-      for (const node of cluster.nodes) {
-        if (node === owner) continue;
-        const role = (await node.admin().call('ROLE').catch(() => null)) as [string, string, number, string] | null;
+      for (const [node, admin] of admins) {
+        const role = (await admin.call('ROLE').catch(() => null)) as [string, string, number, string] | null;
         if (role?.[0] === 'slave' && Number(role[2]) === owner.port && role[3] === 'connected') return node;
       }
       return null;
-    }, 'a replica of the slot owner', 10_000);
+    }, 'a replica of the slot owner', 10_000).finally(() => {
+      for (const admin of admins.values()) admin.disconnect();
+    });
     const resubscribes = 'newswire_bus_resubscribes_total';
     const before = await Promise.all(servers.map((server) => metric(server, resubscribes)));
     const clients = await Promise.all(servers.map((server) => TestClient.connect(server.wsUrl)));

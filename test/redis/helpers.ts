@@ -14,11 +14,17 @@ export interface Cluster {
   servers: TestServer[];
 }
 
-export async function startCluster(processes: number, env: Record<string, string> = {}): Promise<Cluster> {
+export interface ClusterOptions {
+  /** Start the processes one after the other: several starting at once on a busy machine can outlast the start timeout. */
+  oneByOne?: boolean;
+}
+
+export async function startCluster(processes: number, env: Record<string, string> = {}, options: ClusterOptions = {}): Promise<Cluster> {
   const redis = await startRedis();
-  const servers = await Promise.all(
-    Array.from({ length: processes }, () => startServer({ env: { REDIS_URL: redis.url, ...env } })),
-  );
+  const start = () => startServer({ env: { REDIS_URL: redis.url, ...env } });
+  const servers: TestServer[] = [];
+  if (options.oneByOne) for (let n = 0; n < processes; n++) servers.push(await start());
+  else servers.push(...(await Promise.all(Array.from({ length: processes }, start))));
   return { redis, servers };
 }
 
@@ -31,7 +37,7 @@ export interface ClusterFixture extends Cluster {
  * A redis-server with `processes` servers on it for the tests of one
  * describe block: started before them, and everything stopped after them.
  */
-export function useCluster(processes: number, env: Record<string, string> = {}): ClusterFixture {
+export function useCluster(processes: number, env: Record<string, string> = {}, options: ClusterOptions = {}): ClusterFixture {
   let cluster: Cluster | undefined;
   let admin: Redis | undefined;
   const started = () => {
@@ -39,7 +45,7 @@ export function useCluster(processes: number, env: Record<string, string> = {}):
     return cluster;
   };
   beforeAll(async () => {
-    cluster = await startCluster(processes, env);
+    cluster = await startCluster(processes, env, options);
   });
   afterAll(async () => {
     admin?.disconnect();

@@ -2,27 +2,12 @@
 // works on the other, and a revocation made on one is in force on the other
 // within a second, by the change message or, when that is lost, by the
 // once-a-second version check. Unknown tokens never reach the store.
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, stopAllRedis } from '../support/redis.ts';
-import { api, cleanup, startServer, type TestServer } from '../support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { api, type TestServer } from '../support/server.ts';
 import { until } from '../support/wait.ts';
-import { adminClient } from './helpers.ts';
+import { useCluster } from './helpers.ts';
 
-const cluster = { servers: [] as TestServer[], admin: undefined as unknown as Redis };
-beforeAll(async () => {
-  const redis = await startRedis();
-  cluster.admin = adminClient(redis);
-  // One after the other: two starting at once on a busy machine can outlast the start timeout.
-  for (let n = 0; n < 2; n++) {
-    cluster.servers.push(await startServer({ env: { REDIS_URL: redis.url, AUTH_FAILURES_PER_MINUTE: '10000', REDIS_KEY_PREFIX: 'keystest' } }));
-  }
-});
-afterAll(async () => {
-  cluster.admin?.disconnect();
-  await stopAllRedis();
-  await cleanup();
-});
+const cluster = useCluster(2, { AUTH_FAILURES_PER_MINUTE: '10000', REDIS_KEY_PREFIX: 'keystest' }, { oneByOne: true });
 
 /** 200 when `token` is accepted by `server` (listing held items needs any valid key), else its status. */
 async function accepted(server: TestServer, token: string): Promise<number> {

@@ -1,36 +1,21 @@
 // ninjs and Superdesk pushes on several processes sharing one Redis: the
 // version ledger and uploaded media live under the key prefix, so any process
 // answers for what another took in, and a restart forgets nothing.
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisMediaStore } from '../../src/media/store.ts';
 import { itemIdForUri } from '../../src/ninjs/in.ts';
 import { PNG, superdeskTransmit } from '../ninjs/support.ts';
-import { startRedis, stopAllRedis } from '../support/redis.ts';
-import { api, cleanup, startServer, type TestServer } from '../support/server.ts';
-import { adminClient } from './helpers.ts';
+import { api, type TestServer } from '../support/server.ts';
+import { useCluster } from './helpers.ts';
 
 const SECRET = 'superdesk-destination-secret-token';
 
 describe('ninjs on one Redis', () => {
-  let a: TestServer;
-  let b: TestServer;
-  let admin: Redis;
-  // One after the other: two processes starting at once on a busy machine is the slow part.
-  beforeAll(async () => {
-    const redis = await startRedis();
-    const env = { REDIS_URL: redis.url, SUPERDESK_SECRET: SECRET, REDIS_KEY_PREFIX: 'nw-ninjs' };
-    a = await startServer({ env });
-    b = await startServer({ env });
-    admin = adminClient(redis);
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await cleanup();
-    await stopAllRedis();
-  });
+  const cluster = useCluster(2, { SUPERDESK_SECRET: SECRET, REDIS_KEY_PREFIX: 'nw-ninjs' }, { oneByOne: true });
 
   it('shares versions and media between processes and keeps them under the prefix', async () => {
+    const [a, b] = cluster.servers as [TestServer, TestServer];
+    const { admin } = cluster;
     const guid = 'urn:newsml:localhost:5000:redis-story';
     const media = '20261130/redis-picture.png';
     const item = (version: number, headline: string) => ({

@@ -4,7 +4,7 @@
 // not "nothing was saved"; a retry with the same Idempotency-Key, or with
 // the id the 503 names, finds the item there, and readers get it once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../cli/run.ts';
+import { cliEnv, run, stopAll } from '../cli/run.ts';
 import { TcpProxy } from '../client/proxy.ts';
 import { startRedis, stopAllRedis, type TestRedis } from '../support/redis.ts';
 import { api, cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
@@ -22,6 +22,8 @@ describe('a write whose answer from Redis is lost', () => {
     server = await startServer({ env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}` } });
   });
   afterAll(async () => {
+    // A command still sending again must not outlive the run.
+    await stopAll();
     await cleanup();
     await proxy.close();
     await stopAllRedis();
@@ -44,7 +46,7 @@ describe('a write whose answer from Redis is lost', () => {
   }
 
   it('answers 503 write-outcome-unknown; the retry with the same Idempotency-Key finds the item saved, and readers have it once', async () => {
-    const reader = await TestClient.connect(`${server.wsUrl}?topics=world`);
+    const reader = await TestClient.connect(server.wsUrl, { topics: ['world'] });
     await reader.waitForType('welcome');
     const marker = `Lost answer ${Date.now()}`;
     const body = { headline: marker, topics: ['world'], priority: 'flash' };
@@ -101,14 +103,11 @@ describe('a write whose answer from Redis is lost', () => {
   });
 
   it('the newswire command sends a publish again under its key after a lost answer, and reports it published once', async () => {
-    const reader = await TestClient.connect(`${server.wsUrl}?topics=world`);
+    const reader = await TestClient.connect(server.wsUrl, { topics: ['world'] });
     await reader.waitForType('welcome');
     const marker = `Lost answer, from the command line ${Date.now()}`;
     proxy.loseAnswerTo(marker);
-    const done = await run(['publish', '--headline', marker, '--topics', 'world', '--priority', 'flash'], {
-      NEWSWIRE_URL: server.url,
-      NEWSWIRE_KEY: server.token,
-    });
+    const done = await run(['publish', '--headline', marker, '--topics', 'world', '--priority', 'flash'], cliEnv(server));
     expect(done.stderr).toMatch(/503 write-outcome-unknown/);
     expect(done.stderr).toMatch(/sending it again under Idempotency-Key [0-9a-f-]{36}/);
     expect(done.code).toBe(0);
@@ -126,7 +125,7 @@ describe('a write whose answer from Redis is lost', () => {
   it('the newswire command sends a correction and a kill again after lost answers, and each is made once', async () => {
     const item = newItem({ topics: ['world'] });
     expect((await api(server, 'POST', '/api/v1/items', item)).status).toBe(201);
-    const env = { NEWSWIRE_URL: server.url, NEWSWIRE_KEY: server.token };
+    const env = cliEnv(server);
 
     const note = `Lost answer to a correction ${Date.now()}`;
     proxy.loseAnswerTo(note);

@@ -5,7 +5,7 @@
 // exactly once, in order, with no reset.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  publishAcknowledged,
+  publishStream,
   type RedisNode,
   readLog,
   replicaInSync,
@@ -53,24 +53,15 @@ describe('Redis Sentinel', () => {
     ]);
     await Promise.all(clients.map((client) => client.waitForType('welcome')));
 
-    const acknowledged: string[] = [];
-    const refusals: string[] = [];
-    let n = 0;
-    const publishSome = async (count: number) => {
-      for (let i = 0; i < count; i++) {
-        // Both processes write: one hands its own events to its hub, the other hears them from Redis.
-        const server = servers[n++ % 2] as TestServer;
-        const item = newItem({ topics: ['world'] });
-        await publishAcknowledged(server, item, refusals);
-        acknowledged.push(item.id);
-      }
-    };
+    // Both processes write in turn: one hands its own events to its hub, the other hears them from Redis.
+    const stream = publishStream(servers);
+    const { acknowledged, refusals } = stream;
 
-    await publishSome(15);
+    await stream.publish(15);
     expect(refusals).toEqual([]);
     const killedAt = Date.now();
     // The stream keeps going while the primary dies.
-    const during = publishSome(30);
+    const during = stream.publish(30);
     await primary.kill();
     await during;
     const resumedIn = Date.now() - killedAt;
@@ -119,29 +110,24 @@ describe('Redis Sentinel', () => {
     // A handover with the primary alive (SENTINEL FAILOVER): it becomes a replica, and the servers move with the sentinels.
     // The sentinels may still be finishing the first one: INPROG while they reconfigure replicas, NOGOODSLAVE until
     // one has answered their INFO as a replica of the new primary. Asked again until they take it.
+    const sentinel = (sentinels.nodes[0] as RedisNode).admin();
     await until(
       () =>
-        (sentinels.nodes[0] as NonNullable<(typeof sentinels.nodes)[0]>)
-          .admin()
-          .call('SENTINEL', 'FAILOVER', NAME)
-          .then(
-            () => true,
-            (error: Error) => {
-              if (/INPROG|NOGOODSLAVE/.test(error.message)) return false;
-              throw error;
-            },
-          ),
+        sentinel.call('SENTINEL', 'FAILOVER', NAME).then(
+          () => true,
+          (error: Error) => {
+            if (/INPROG|NOGOODSLAVE/.test(error.message)) return false;
+            throw error;
+          },
+        ),
       'the sentinels to take a second failover',
       20_000,
       250,
-    );
+    ).finally(() => sentinel.disconnect());
     await until(async () => (await sentinels.primaryPort()) !== newPrimaryPort, 'a second failover', 20_000);
-    const handedOver: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const item = newItem({ topics: ['world'] });
-      await publishAcknowledged(servers[i % 2] as TestServer, item, []);
-      handedOver.push(item.id);
-    }
+    const handover = publishStream(servers);
+    await handover.publish(5);
+    const handedOver = handover.acknowledged;
     for (const client of clients) {
       await client.until((c) => handedOver.every((id) => c.events.some((e) => e.item?.id === id)) && c, 10_000, 'the items after the handover');
       expect(client.frames.filter((f) => f.type === 'reset')).toEqual([]);

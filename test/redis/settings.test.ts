@@ -46,7 +46,7 @@ describe('Redis settings', () => {
   });
 
   it('names the variable of each bad setting', () => {
-    expect(problems({ REDIS_SENTINELS: '10.0.0.5' , REDIS_SENTINEL_NAME: 'm' })).toEqual([
+    expect(problems({ REDIS_SENTINELS: '10.0.0.5', REDIS_SENTINEL_NAME: 'm' })).toEqual([
       'REDIS_SENTINELS: each entry must be host:port, e.g. 10.0.0.5:26379 ("10.0.0.5" is not)',
     ]);
     expect(problems({ REDIS_SENTINELS: '10.0.0.5:26379' })[0]).toMatch(/^REDIS_SENTINEL_NAME: is required/);

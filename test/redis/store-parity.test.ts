@@ -101,7 +101,6 @@ function after(base: number, embargo: Embargo | undefined): number | undefined {
   return offset === undefined ? undefined : base + offset + 1_000;
 }
 
-/** `base` is shared by both stores' runs, so embargoes and release times are the same instants. */
 /**
  * Who writes: a key named with awkward text and limited to two topics (its
  * corrections and retractions of items in others are refused), a key with or
@@ -113,6 +112,7 @@ const ACTORS: (Actor | undefined)[] = [
   undefined,
 ];
 
+/** `base` is shared by both stores' runs, so embargoes and release times are the same instants. */
 async function run(store: Store, ops: Op[], base: number): Promise<unknown[]> {
   const epoch = (await store.head()).epoch;
   const out: unknown[] = [];

@@ -79,9 +79,14 @@ describe('an open WebSocket', () => {
     for (const round of [1, 2]) {
       const before = heapAfterGc();
       const readers = holdReaders(port, READERS);
-      expect(await readers.opened).toBe(READERS);
-      const perReader = (heapAfterGc() - before) / READERS;
-      await readers.stop();
+      let perReader: number;
+      try {
+        expect(await readers.opened).toBe(READERS);
+        perReader = (heapAfterGc() - before) / READERS;
+      } finally {
+        // The reader process goes even when a check fails.
+        await readers.stop();
+      }
       // Every socket of the round closed on the server before the next begins.
       await until(async () => (await metric(server, 'newswire_ws_connections', -1)) === 0, 'the readers to be gone');
       if (round === 2) {

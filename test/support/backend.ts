@@ -26,3 +26,18 @@ export async function stopRedisBackend(): Promise<void> {
   shared = null;
   if (redis) await (await redis).stop();
 }
+
+/** The stores a server can run on, for the tests that check both. */
+export type StoreKind = 'sqlite' | 'redis';
+export const STORES: StoreKind[] = ['sqlite', 'redis'];
+
+/**
+ * The settings for a server on `store`: SQLite needs none; Redis gets a
+ * redis-server of its own, without persistence (stopAllRedis stops it), and
+ * `prefix` for its keys.
+ */
+export async function storeEnv(store: StoreKind, prefix: string): Promise<Record<string, string>> {
+  if (store === 'sqlite') return {};
+  const redis = await startRedis({ appendOnly: false });
+  return { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix };
+}

@@ -1,18 +1,21 @@
 // A real server in the test's own process, on a free loopback port and a
 // fresh data folder: for suites that send tens of thousands of requests.
+// Like startServer, it runs on the shared redis-server with TEST_BACKEND=redis.
 import { afterAll, beforeAll } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/ops/logger.ts';
-import { cleanup, tempDir, TOKEN } from './server.ts';
+import { cleanup, TOKEN, tempDir, testBackendEnv } from './server.ts';
 
 export async function startInProcess(env: Record<string, string>): Promise<{ runtime: Runtime; port: number }> {
+  const dataDir = env.DATA_DIR ?? tempDir();
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
-    DATA_DIR: tempDir(),
+    DATA_DIR: dataDir,
     PUBLISHER_TOKENS: TOKEN,
+    ...(await testBackendEnv(dataDir, env)),
     ...env,
   });
   const runtime = await createRuntime(config, createLogger('silent'));

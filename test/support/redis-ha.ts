@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort } from './redis.ts';
-import { api, type TestServer, tempDir } from './server.ts';
+import { api, killAll, newItem, type TestServer, tempDir } from './server.ts';
 import { until } from './wait.ts';
 
 const run = promisify(execFile);
@@ -79,14 +79,41 @@ export async function startRedisNode(options: { replicaOf?: number; args?: strin
   return spawnNode(args, port, /Ready to accept connections/);
 }
 
+/** Waits until `check` holds for one connection to each node (in the order given); the connections are closed after. */
+async function untilAdmins(nodes: RedisNode[], what: string, check: (admins: Redis[]) => Promise<boolean>, timeoutMs = 20_000, everyMs = 100): Promise<void> {
+  const admins = nodes.map((node) => node.admin());
+  try {
+    await until(() => check(admins), what, timeoutMs, everyMs);
+  } finally {
+    for (const admin of admins) admin.disconnect();
+  }
+}
+
+/** The first answer `ask` gets from the nodes in turn, each over a connection of its own; a node that fails (is down) is passed over. */
+async function firstAnswer<T>(nodes: RedisNode[], ask: (admin: Redis) => Promise<T | undefined>): Promise<T | undefined> {
+  for (const node of nodes) {
+    const admin = node.admin();
+    try {
+      const answer = await ask(admin);
+      if (answer !== undefined) return answer;
+    } catch {
+      // That node is not answering: ask the next.
+    } finally {
+      admin.disconnect();
+    }
+  }
+  return undefined;
+}
+
 /** Waits until a replica has finished its sync with its primary. */
 export async function replicaInSync(replica: RedisNode, timeoutMs = 10_000): Promise<void> {
-  const admin = replica.admin();
-  try {
-    await until(async () => /master_link_status:up/.test(await admin.info('replication')), `replica ${replica.port} in sync`, timeoutMs);
-  } finally {
-    admin.disconnect();
-  }
+  await untilAdmins(
+    [replica],
+    `replica ${replica.port} in sync`,
+    async ([admin]) => /master_link_status:up/.test(await admin!.info('replication')),
+    timeoutMs,
+    50,
+  );
 }
 
 export interface Sentinels {
@@ -125,41 +152,25 @@ export async function startSentinels(name: string, primaryPort: number, replicas
     );
     nodes.push(await spawnNode([conf, '--sentinel'], port, /\+monitor master/));
   }
-  const admins = nodes.map((node) => node.admin());
-  try {
-    await until(
-      async () => {
-        for (const admin of admins) {
-          const known = (await admin.call('SENTINEL', 'SENTINELS', name)) as unknown[];
-          const replicasKnown = (await admin.call('SENTINEL', 'REPLICAS', name)) as unknown[];
-          if (known.length < 2 || replicasKnown.length < replicas) return false;
-        }
-        return true;
-      },
-      'the sentinels to know each other and the replicas',
-      20_000,
-      100,
-    );
-  } finally {
-    for (const admin of admins) admin.disconnect();
-  }
+  await untilAdmins(nodes, 'the sentinels to know each other and the replicas', async (admins) => {
+    for (const admin of admins) {
+      const known = (await admin.call('SENTINEL', 'SENTINELS', name)) as unknown[];
+      const replicasKnown = (await admin.call('SENTINEL', 'REPLICAS', name)) as unknown[];
+      if (known.length < 2 || replicasKnown.length < replicas) return false;
+    }
+    return true;
+  });
   return {
     name,
     nodes,
     list: nodes.map((node) => node.address).join(','),
     async primaryPort() {
-      for (const node of nodes) {
-        const admin = node.admin();
-        try {
-          const reply = (await admin.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string] | null;
-          if (reply) return Number(reply[1]);
-        } catch {
-          // That sentinel is not answering: ask the next.
-        } finally {
-          admin.disconnect();
-        }
-      }
-      throw new Error('no sentinel knows the primary');
+      const port = await firstAnswer(nodes, async (admin) => {
+        const reply = (await admin.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string] | null;
+        return reply ? Number(reply[1]) : undefined;
+      });
+      if (port === undefined) throw new Error('no sentinel knows the primary');
+      return port;
     },
   };
 }
@@ -197,64 +208,37 @@ export async function startRedisCluster(primaries: number, replicas = 0): Promis
   await run('redis-cli', [
     '--cluster', 'create', ...nodes.map((node) => node.address), '--cluster-replicas', String(replicas), '--cluster-yes',
   ]);
-  const admins = nodes.map((node) => node.admin());
-  try {
-    await until(
-      async () => {
-        for (const admin of admins) {
-          if (!/cluster_state:ok/.test((await admin.call('CLUSTER', 'INFO')) as string)) return false;
-          const replication = await admin.info('replication');
-          if (/role:slave/.test(replication) && !/master_link_status:up/.test(replication)) return false;
-        }
-        // Every node must also see every other, or a failover vote can miss.
-        for (const admin of admins) {
-          const view = (await admin.call('CLUSTER', 'NODES')) as string;
-          if (view.trim().split('\n').length < count || /fail|handshake|noaddr/.test(view)) return false;
-        }
-        return true;
-      },
-      'the cluster to be ok',
-      20_000,
-      100,
-    );
-  } finally {
-    for (const admin of admins) admin.disconnect();
-  }
+  await untilAdmins(nodes, 'the cluster to be ok', async (admins) => {
+    for (const admin of admins) {
+      if (!/cluster_state:ok/.test((await admin.call('CLUSTER', 'INFO')) as string)) return false;
+      const replication = await admin.info('replication');
+      if (/role:slave/.test(replication) && !/master_link_status:up/.test(replication)) return false;
+    }
+    // Every node must also see every other, or a failover vote can miss.
+    for (const admin of admins) {
+      const view = (await admin.call('CLUSTER', 'NODES')) as string;
+      if (view.trim().split('\n').length < count || /fail|handshake|noaddr/.test(view)) return false;
+    }
+    return true;
+  });
   return {
     nodes,
     list: nodes.map((node) => node.address).join(','),
     async ownerOf(slot: number) {
-      for (const node of nodes) {
-        const admin = node.admin();
-        try {
-          const ranges = (await admin.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
-          const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-          const port = range?.[2][1];
-          const owner = nodes.find((n) => n.port === port);
-          if (owner) return owner;
-        } catch {
-          // That node is down: ask the next.
-        } finally {
-          admin.disconnect();
-        }
-      }
-      throw new Error(`no node owns slot ${slot}`);
+      const owner = await firstAnswer(nodes, async (admin) => {
+        const ranges = (await admin.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+        const port = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2][1];
+        return nodes.find((n) => n.port === port);
+      });
+      if (!owner) throw new Error(`no node owns slot ${slot}`);
+      return owner;
     },
   };
 }
 
 /** SIGKILLs every node these helpers started. */
 export async function stopRedisNodes(): Promise<void> {
-  await Promise.all(
-    [...running].map(
-      (proc) =>
-        new Promise<void>((resolve) => {
-          if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-          proc.once('exit', () => resolve());
-          proc.kill('SIGKILL');
-        }),
-    ),
-  );
+  await killAll(running);
 }
 
 /**
@@ -263,14 +247,41 @@ export async function stopRedisNodes(): Promise<void> {
  * kept in `refusals`. Anything else fails.
  */
 export async function publishAcknowledged(server: TestServer, item: Record<string, unknown>, refusals: string[]): Promise<number> {
-  for (;;) {
-    const res = await api(server, 'POST', '/api/v1/items', item);
-    if (res.status === 201 || res.status === 200) return res.status;
-    if (res.status !== 503) throw new Error(`publish answered ${res.status}: ${JSON.stringify(res.body)}`);
-    refusals.push(String(res.body.error?.code));
+  return until(
+    async () => {
+      const res = await api(server, 'POST', '/api/v1/items', item);
+      if (res.status === 201 || res.status === 200) return res.status;
+      if (res.status !== 503) throw new Error(`publish answered ${res.status}: ${JSON.stringify(res.body)}`);
+      refusals.push(String(res.body.error?.code));
+      return false;
+    },
+    `the publish of ${String(item.id)} to be acknowledged`,
+    30_000,
     // Quicker than Retry-After, to find the end of an outage closely.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    100,
+  );
+}
+
+/**
+ * A stream of publishes through `servers` in turn (topic world), each until
+ * it is acknowledged: the ids acknowledged in order, and the code of every
+ * 503 met on the way.
+ */
+export function publishStream(servers: TestServer[]) {
+  const acknowledged: string[] = [];
+  const refusals: string[] = [];
+  let n = 0;
+  return {
+    acknowledged,
+    refusals,
+    async publish(count: number): Promise<void> {
+      for (let i = 0; i < count; i++) {
+        const item = newItem({ topics: ['world'] });
+        await publishAcknowledged(servers[n++ % servers.length] as TestServer, item, refusals);
+        acknowledged.push(item.id);
+      }
+    },
+  };
 }
 
 export interface LogEntry {

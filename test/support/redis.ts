@@ -2,7 +2,7 @@
 // restart (with its append-only file) and flush.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { tempDir } from './server.ts';
+import { killAll, tempDir } from './server.ts';
 
 export interface TestRedis {
   port: number;
@@ -74,13 +74,5 @@ export async function startRedis(options: { appendOnly?: boolean; password?: str
 }
 
 export async function stopAllRedis(): Promise<void> {
-  await Promise.all(
-    [...running].map(
-      (proc) =>
-        new Promise<void>((resolve) => {
-          proc.once('exit', () => resolve());
-          proc.kill('SIGKILL');
-        }),
-    ),
-  );
+  await killAll(running);
 }

@@ -45,6 +45,17 @@ export interface StartOptions {
   keepData?: boolean;
   /** How long to wait for "listening" (several workers start slower). */
   startTimeoutMs?: number;
+  /** Another entry point than src/main.ts under tsx (the production build): node's arguments and folder. */
+  command?: { args: string[]; cwd: string };
+}
+
+/**
+ * TEST_BACKEND=redis: the shared redis-server's settings for a server on
+ * `dataDir` (see backend.ts), unless `env` names a Redis of its own.
+ */
+export async function testBackendEnv(dataDir: string, env: Record<string, string> = {}): Promise<Record<string, string>> {
+  if (process.env.TEST_BACKEND !== 'redis' || env.REDIS_URL || env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES) return {};
+  return (await import('./backend.ts')).redisBackendEnv(dataDir);
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -59,17 +70,15 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     PUBLISHER_TOKENS: TOKEN,
     LOG_LEVEL: 'info',
     SHUTDOWN_GRACE_SECONDS: '3',
-    // Backend switch (TEST_BACKEND=redis): see backend.ts.
-    ...(process.env.TEST_BACKEND === 'redis' && !options.env?.REDIS_URL && !options.env?.REDIS_SENTINELS && !options.env?.REDIS_CLUSTER_NODES
-      ? await (await import('./backend.ts')).redisBackendEnv(dataDir)
-      : {}),
+    ...(await testBackendEnv(dataDir, options.env)),
     ...options.env,
   };
   // tsx as a loader in this one process (as the Docker image runs it), not its CLI:
   // the CLI forks a second node, and a SIGKILL would leave that one running.
   const guard = join(ROOT, 'test/support/orphan-guard.js');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', guard, join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
+  const command = options.command ?? { args: ['--import', 'tsx', '--import', guard, join(ROOT, 'src/main.ts')], cwd: ROOT };
+  const child = spawn(process.execPath, command.args, {
+    cwd: command.cwd,
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -127,21 +136,41 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   return server;
 }
 
-/** Stops every server and removes every temp folder this worker made. */
-export async function cleanup(): Promise<void> {
+/** SIGKILLs every process given and waits for each to exit (one already gone counts as exited). */
+export async function killAll(children: Iterable<ChildProcess>): Promise<void> {
   await Promise.all(
-    [...running].map(
+    [...children].map(
       (child) =>
         new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
           child.once('exit', () => resolve());
           child.kill('SIGKILL');
         }),
     ),
   );
+}
+
+/** Stops every server and removes every temp folder this worker made. */
+export async function cleanup(): Promise<void> {
+  await killAll(running);
   // Backend switch (TEST_BACKEND=redis): the shared redis-server goes too.
   if (process.env.TEST_BACKEND === 'redis') await (await import('./backend.ts')).stopRedisBackend();
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
   folders.clear();
+}
+
+/**
+ * The JSON lines a server (and its workers) logged, parsed; with `msg`, only
+ * those with that message. A line still being written is left out.
+ */
+export function logLines(server: Pick<TestServer, 'output'>, msg?: string): Record<string, any>[] {
+  const lines: Record<string, any>[] = [];
+  for (const line of server.output().split('\n').slice(0, -1)) {
+    if (!line.startsWith('{') || (msg !== undefined && !line.includes(`"msg":${JSON.stringify(msg)}`))) continue;
+    const parsed = JSON.parse(line) as Record<string, any>;
+    if (msg === undefined || parsed.msg === msg) lines.push(parsed);
+  }
+  return lines;
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {

@@ -2,7 +2,7 @@
 // (store and bus in Redis, nothing relayed by the primary), behind one port.
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRedis, stopAllRedis } from '../support/redis.ts';
-import { cleanup, publishOk, startServer } from '../support/server.ts';
+import { cleanup, logLines, publishOk, startServer } from '../support/server.ts';
 import { until } from '../support/wait.ts';
 import { seqOf, TestClient } from '../support/ws.ts';
 
@@ -18,11 +18,7 @@ describe('WORKERS=2 on Redis', () => {
     const server = await startServer({ env: { WORKERS: '2', REDIS_URL: url, REDIS_KEY_PREFIX: 'workers' }, startTimeoutMs: 120_000 });
     // The primary's "listening" can come before the workers' own lines reach the pipe.
     const workers = await until(() => {
-      const lines = server
-        .output()
-        .split('\n')
-        .filter((line) => line.includes('"msg":"worker listening"'))
-        .map((line) => JSON.parse(line) as { store: string; bus: string });
+      const lines = logLines(server, 'worker listening');
       return lines.length === 2 && lines;
     }, 'both workers to say they listen');
     for (const worker of workers) expect([worker.store, worker.bus]).toEqual(['redis', 'redis']);
@@ -36,7 +32,7 @@ describe('WORKERS=2 on Redis', () => {
       expect(events.map((e) => seqOf(e.cursor))).toEqual(published.map((p) => seqOf(p.cursor)));
     }
     // Writes went through both workers.
-    await until(() => new Set(server.output().split('\n').filter((l) => l.includes('"msg":"write"')).map((l) => JSON.parse(l).worker)).size === 2, 'writes on both workers');
+    await until(() => new Set(logLines(server, 'write').map((line) => line.worker)).size === 2, 'writes on both workers');
     await Promise.all(readers.map((reader) => reader.close()));
     expect(await server.stop()).toBe(0);
   }, 180_000);

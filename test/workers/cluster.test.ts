@@ -5,7 +5,7 @@
 // port ever refusing a connection, and drains them all on SIGTERM.
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, newItem, startServer, type TestServer } from '../support/server.ts';
+import { cleanup, logLines as serverLogLines, newItem, startServer, type TestServer } from '../support/server.ts';
 import { until } from '../support/wait.ts';
 import { type Frame, seqOf, TestClient } from '../support/ws.ts';
 
@@ -24,13 +24,7 @@ beforeAll(async () => {
 }, 150_000);
 
 /** Every JSON log line of the primary and its workers with this message. */
-function logLines(msg: string): Record<string, any>[] {
-  return server
-    .output()
-    .split('\n')
-    .filter((line) => line.includes(`"msg":"${msg}"`))
-    .map((line) => JSON.parse(line) as Record<string, any>);
-}
+const logLines = (msg: string) => serverLogLines(server, msg);
 
 /** A plain GET on a connection of its own (no keep-alive): the status, or the socket error's code. */
 function getOnce(path: string): Promise<number | string> {
