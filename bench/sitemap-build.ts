@@ -10,30 +10,17 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ALL_ITEMS } from '../src/domain/event.ts';
-import { contentHash, itemInputSchema, toItemContent } from '../src/domain/item.ts';
 import { createMetrics } from '../src/ops/metrics.ts';
 import { SitemapCache } from '../src/seo/sitemaps.ts';
-import { SqliteStore } from '../src/store/sqlite.ts';
+import { openBenchStore, seedStore } from './lib/sitemap-stories.ts';
+import { median } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { stories: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' } } });
 const STORIES = Number(values.stories);
 const dataDir = mkdtempSync(join(tmpdir(), 'newswire-sitemap-build-'));
-const store = new SqliteStore({ dataDir, synchronous: 'NORMAL', retention: { maxEvents: 10_000_000, maxAgeMs: 86_400_000 * 30, itemMaxAgeMs: 86_400_000 * 30 } });
+const store = openBenchStore(dataDir);
 try {
-  const seeding = Date.now();
-  for (let n = 0; n < STORIES; n++) {
-    const content = toItemContent(
-      itemInputSchema.parse({
-        id: `bench-${n}`,
-        headline: `Story number ${n}: a headline of ordinary length for a wire story`,
-        summary: 'A standfirst of one or two sentences, as most stories carry, so that cards weigh what they do in production.',
-        topics: [`topic-${n % 20}`],
-        byline: 'Staff reporter',
-      }),
-    );
-    await store.publish(content, contentHash(content));
-  }
-  console.log(`seeded ${STORIES} stories in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
+  console.log(`seeded ${STORIES} stories in ${(await seedStore(store, STORIES)).toFixed(1)} s`);
 
   const reads: number[] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
@@ -73,10 +60,8 @@ try {
       await sitemaps.document(file);
       if (performance.now() - cached > 1) console.log('a request after no change took over 1 ms');
     }
-    times.sort((a, b) => a - b);
-    cpu.sort((a, b) => a - b);
     console.log(
-      `${file}: build median ${times[Math.floor(times.length / 2)]?.toFixed(1)} ms (min ${times[0]?.toFixed(1)}, max ${times.at(-1)?.toFixed(1)}), process CPU median ${cpu[Math.floor(cpu.length / 2)]?.toFixed(1)} ms (compression threads included), longest event-loop stall ${Math.max(...stalls).toFixed(1)} ms, ${bytes} bytes`,
+      `${file}: build median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}), process CPU median ${median(cpu).toFixed(1)} ms (compression threads included), longest event-loop stall ${Math.max(...stalls).toFixed(1)} ms, ${bytes} bytes`,
     );
   }
 } finally {

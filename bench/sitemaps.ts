@@ -10,12 +10,11 @@
 // --seed direct (embedded store only) writes the stories into the data folder
 // before the server starts, through the store itself: minutes quicker at
 // 20,000 stories on a busy machine, and the same rows.
-import { execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { autocannon } from './lib/autocannon.ts';
+import { openBenchStore, seedStore, sitemapStory } from './lib/sitemap-stories.ts';
+import { freePort, startBinary, startTs, stopEverything, tempDir } from './lib/spawn.ts';
+import { TOKEN } from './lib/targets.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,114 +26,55 @@ const { values } = parseArgs({
   },
 });
 const STORIES = Number(values.stories);
-const TOKEN = 'bench-publisher-token-0123456789';
-const ROOT = new URL('..', import.meta.url).pathname;
 
-const dataDir = mkdtempSync(join(tmpdir(), 'newswire-sitemaps-'));
+const dataDir = tempDir('newswire-sitemaps-');
 const env: Record<string, string> = {
-  PATH: process.env.PATH ?? '',
-  HOME: process.env.HOME ?? '/tmp',
   NODE_ENV: 'test',
-  HOST: '127.0.0.1',
   PORT: '0',
   DATA_DIR: dataDir,
   PUBLIC_URL: 'https://news.example.org',
   PUBLISHER_TOKENS: TOKEN,
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: 'info',
   PUBLISH_RATE_PER_MINUTE: '100000000',
   HTTP_RATE_PER_10S: '100000000',
   CONNECTIONS_PER_SECOND_PER_ADDRESS: '10000000',
   MAX_CONNECTIONS_PER_ADDRESS: '10000',
 };
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-let redis: ReturnType<typeof spawn> | undefined;
 const direct = values.seed === 'direct';
 if (direct) {
   if (values.backend === 'redis') throw new Error('--seed direct needs --backend sqlite');
-  const { SqliteStore } = await import('../src/store/sqlite.ts');
-  const { contentHash, itemInputSchema, toItemContent } = await import('../src/domain/item.ts');
-  const store = new SqliteStore({ dataDir, synchronous: 'NORMAL', retention: { maxEvents: 10_000_000, maxAgeMs: 30 * 86_400_000, itemMaxAgeMs: 30 * 86_400_000 } });
-  const seeding = Date.now();
-  for (let n = 0; n < STORIES; n++) {
-    const content = toItemContent(itemInputSchema.parse(storyInput(n)));
-    await store.publish(content, contentHash(content));
-  }
+  const store = openBenchStore(dataDir);
+  const seconds = await seedStore(store, STORIES);
   await store.close();
-  console.log(`seeded ${STORIES} stories into the store in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
-}
-
-function storyInput(n: number) {
-  return {
-    id: `bench-${n}`,
-    headline: `Story number ${n}: a headline of ordinary length for a wire story`,
-    summary: 'A standfirst of one or two sentences, as most stories carry, so that cards weigh what they do in production.',
-    topics: [`topic-${n % 20}`],
-    byline: 'Staff reporter',
-  };
+  console.log(`seeded ${STORIES} stories into the store in ${seconds.toFixed(1)} s`);
 }
 
 if (values.backend === 'redis') {
+  // Without persistence: what is measured is the sitemap, not Redis's disk.
   const redisPort = await freePort();
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dataDir], { stdio: 'ignore' });
+  await startBinary(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dataDir],
+    /Ready to accept connections/,
+    redisPort,
+  );
   env.REDIS_URL = `redis://127.0.0.1:${redisPort}`;
 }
-const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-const stop = () => {
-  child.kill('SIGKILL');
-  redis?.kill('SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
-};
-process.on('exit', stop);
+const server = await startTs('src/main.ts', env);
+process.on('exit', () => void stopEverything());
+const base = `http://127.0.0.1:${server.port}`;
 
-const port = await new Promise<number>((resolve, reject) => {
-  let out = '';
-  const timer = setTimeout(() => reject(new Error(`no start:\n${out}`)), 30_000);
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    const match = /"port":(\d+).*"msg":"listening"/.exec(out);
-    if (match) {
-      clearTimeout(timer);
-      resolve(Number(match[1]));
-    }
-  });
-});
-const base = `http://127.0.0.1:${port}`;
-
-interface Cannon {
-  p50: number;
-  p99: number;
-  rps: number;
-  bytesPerResponse: number;
-  non2xx: number;
-  statuses: Record<string, unknown>;
-}
-
-function autocannon(path: string, headers: string[]): Promise<Cannon> {
-  const args = [join(ROOT, 'node_modules/autocannon/autocannon.js'), '-j', '-c', values.connections as string, '-d', values.seconds as string];
-  for (const header of headers) args.push('-H', header);
-  args.push(`${base}${path}`);
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, args, { maxBuffer: 10_000_000, timeout: 120_000 }, (error, stdout) => {
-      if (error) return reject(error);
-      const raw = JSON.parse(stdout);
-      resolve({
-        p50: raw.latency.p50,
-        p99: raw.latency.p99,
-        rps: Math.round(raw.requests.average),
-        bytesPerResponse: Math.round(raw.throughput.total / Math.max(1, raw.requests.total)),
-        non2xx: raw.non2xx,
-        statuses: raw.statusCodeStats,
-      });
-    }),
-  );
+async function run(path: string, headers: string[]) {
+  const raw = await autocannon(`${base}${path}`, headers, { connections: values.connections as string, seconds: values.seconds as string });
+  return {
+    p50: raw.latency.p50,
+    p99: raw.latency.p99,
+    rps: Math.round(raw.requests.average),
+    bytesPerResponse: Math.round(raw.throughput.total / Math.max(1, raw.requests.total)),
+    non2xx: raw.non2xx,
+    statuses: raw.statusCodeStats,
+  };
 }
 
 async function builds(kind: string): Promise<number> {
@@ -147,7 +87,7 @@ async function publish(n: number): Promise<void> {
   const res = await fetch(`${base}/api/v1/items`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(storyInput(n)),
+    body: JSON.stringify(sitemapStory(n)),
   });
   if (res.status !== 201) throw new Error(`publish ${n}: ${res.status} ${await res.text()}`);
 }
@@ -187,7 +127,7 @@ const runs: [string, string[]][] = [
   ['/sitemap.xml', ['accept-encoding: identity']],
 ];
 for (const [path, headers] of runs) {
-  const result = await autocannon(path, headers);
+  const result = await run(path, headers);
   console.log(`${path} [${headers.join('; ')}] ${values.seconds} s, no change:`, JSON.stringify(result));
 }
 const after = { all: await builds('all'), news: await builds('news') };
@@ -197,5 +137,5 @@ await publish(STORIES);
 console.log('after one publish, /sitemap.xml (one rebuild):', JSON.stringify(await timed('/sitemap.xml')));
 console.log('after one publish, /sitemap-news.xml (one rebuild):', JSON.stringify(await timed('/sitemap-news.xml')));
 console.log(`builds: all ${(await builds('all')) - after.all}, news ${(await builds('news')) - after.news}`);
-stop();
+await stopEverything();
 process.exit(0);
