@@ -35,7 +35,7 @@ import { idempotency } from './idempotency/middleware.ts';
 import { type IdempotencyRecords, idempotencyRecordsFor } from './idempotency/records.ts';
 import { ninjsApi } from './ninjs/routes.ts';
 import { type NinjsState, ninjsState } from './ninjs/state.ts';
-import { type AccessLog, createAccessLog } from './ops/access-log.ts';
+import { type AccessLog, createAccessLog, REQUEST_ID_HEADER } from './ops/access-log.ts';
 import type { Logger } from './ops/logger.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
 import { createOutbound, type Outbound } from './outbound/outbound.ts';
@@ -213,7 +213,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     presence,
   });
   const honoListener = getRequestListener(app.fetch, { hostname: config.host });
-  let feedPolls: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  let feedPolls: ((req: IncomingMessage, res: ServerResponse, requestId: string) => boolean) | undefined;
   const server = createServer(
     {
       // A slow or silent client is let go quickly: each connection is a file descriptor.
@@ -224,16 +224,18 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     },
     (req, res) => {
       const path = req.url ?? '/';
-      accessLog.request(req, res);
+      const requestId = accessLog.request(req, res);
       if (!publicOrigin.origin) publicOrigin.offer(req.headers.host, edge.client(req).proto);
-      if (!PROBES.has(path) && edge.limitRequest(req, res)) return;
+      if (!PROBES.has(path) && edge.limitRequest(req, res, requestId)) return;
+      // Feed answers carry the id in their own header block; every other answer gets it here.
+      if (feedPolls?.(req, res, requestId)) {
+        accessLog.route(req, '/feeds/:name');
+        return;
+      }
+      res.setHeader(REQUEST_ID_HEADER, requestId);
       if (sse.serve(req, res)) {
         accessLog.route(req, '/sse');
         accessLog.streamOpened(req, res);
-        return;
-      }
-      if (feedPolls?.(req, res)) {
-        accessLog.route(req, '/feeds/:name');
         return;
       }
       void honoListener(req, res);
@@ -283,7 +285,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       feedPolls = feedFastPath(feeds, {
         maxAgeSeconds: config.feed.maxAgeSeconds,
         baseHeaders,
-        fallback: (req, res) => void honoListener(req, res),
+        fallback: (req, res, requestId) => {
+          res.setHeader(REQUEST_ID_HEADER, requestId);
+          void honoListener(req, res);
+        },
         answered: (method, status) => metrics.httpRequests.inc({ route: '/feeds/:name', method, status: String(status) }),
       });
       await new Promise<void>((resolve, reject) => {

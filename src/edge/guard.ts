@@ -99,10 +99,11 @@ export class Edge {
   }
 
   /**
-   * Counts a request against its address. Answers 429 itself and returns
-   * true when the address is over its limit.
+   * Counts a request against its address. Answers 429 itself (with the
+   * request's X-Request-Id, like every answer) and returns true when the
+   * address is over its limit.
    */
-  limitRequest(request: IncomingMessage, response: ServerResponse): boolean {
+  limitRequest(request: IncomingMessage, response: ServerResponse, requestId?: string): boolean {
     const key = (request.socket as Keyed)[SOCKET_KEY] ?? addressKey(this.client(request).address);
     const wait = this.requests.hit(key);
     if (wait === null) return false;
@@ -112,6 +113,7 @@ export class Edge {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': length,
       'Retry-After': String(Math.max(1, Math.ceil(wait / 1000))),
+      ...(requestId ? { 'X-Request-Id': requestId } : {}),
     });
     response.end(body);
     return true;

@@ -103,8 +103,14 @@ export interface AccessLogOptions {
 }
 
 export interface AccessLog {
-  /** Call first for every HTTP request: gives it an id (echoed in the response) and logs it when it ends. */
-  request(request: IncomingMessage, response: ServerResponse, route?: string): void;
+  /**
+   * Call first for every HTTP request: gives it an id, returned for the
+   * response to carry (X-Request-Id), and logs it when it ends. The caller
+   * sends the header: the feeds' fast path puts it in its one header block
+   * (a setHeader before writeHead would send every feed answer down Node's
+   * slow header path).
+   */
+  request(request: IncomingMessage, response: ServerResponse, route?: string): string;
   /** Names the route a request matched, for requests answered outside the web app. */
   route(request: IncomingMessage, route: string): void;
   /** Call for an event stream that opened: a line now; its end is logged by `request`. */
@@ -117,7 +123,8 @@ export interface AccessLog {
 
 export function createAccessLog(options: AccessLogOptions): AccessLog {
   const log = options.logger.child({ log: 'access' });
-  const enabled = options.enabled;
+  // Lines the logger would drop (LOG_LEVEL above info) are not gathered at all: no listener, no fields.
+  const enabled = options.enabled && log.isLevelEnabled('info');
 
   const pathOf = (request: IncomingMessage): string => {
     const url = request.url ?? '/';
@@ -214,11 +221,11 @@ export function createAccessLog(options: AccessLogOptions): AccessLog {
     request(request, response, route) {
       const notes: RequestNotes = { id: acceptRequestId(request.headers['x-request-id']), started: performance.now(), route };
       (request as Noted)[NOTES] = notes;
-      response.setHeader(REQUEST_ID_HEADER, notes.id);
-      if (!enabled) return;
+      if (!enabled) return notes.id;
       notes.before = request.socket.bytesWritten;
       // 'close' comes for every response, finished or cut; one shared listener, no closure per request.
       response.on('close', responseClosed);
+      return notes.id;
     },
     route(request, route) {
       const notes = (request as Noted)[NOTES];

@@ -109,6 +109,7 @@ describe('rates from one address', () => {
     const limited = await fetch(`${server.url}/feeds/all.rss`);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect((await limited.json()).error.code).toBe('rate-limited');
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     await server.stop();
